@@ -1,0 +1,41 @@
+"""Choosing the database from a URL, DATABASE_URL or the default, and never showing a password."""
+
+from __future__ import annotations
+
+import pytest
+
+from xcc_sessions.database import DEFAULT_DUCKDB_PATH, Database, resolve_database
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@db:5432/shop", Database("postgresql", "postgresql://u:p@db:5432/shop")),
+        ("postgres://db/shop", Database("postgresql", "postgres://db/shop")),
+        ("duckdb:///data/shop.duckdb", Database("duckdb", "data/shop.duckdb")),
+        ("duckdb:////srv/shop.duckdb", Database("duckdb", "/srv/shop.duckdb")),
+        ("shop.duckdb", Database("duckdb", "shop.duckdb")),
+    ],
+)
+def test_url_selects_engine_and_location(url: str, expected: Database) -> None:
+    assert resolve_database(url) == expected
+
+
+def test_environment_variable_is_used_when_no_url_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/shop")
+
+    assert resolve_database(None).engine == "postgresql"
+
+
+def test_embedded_duckdb_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    assert resolve_database(None) == Database("duckdb", str(DEFAULT_DUCKDB_PATH))
+
+
+def test_display_masks_the_password() -> None:
+    database = resolve_database("postgresql://analyst:s3cret@db:5432/shop")
+
+    assert database.display == "postgresql://analyst:***@db:5432/shop"

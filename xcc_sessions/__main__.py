@@ -1,0 +1,3 @@
+from xcc_sessions.cli import main
+
+main()
