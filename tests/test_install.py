@@ -1,0 +1,112 @@
+"""The built wheel works on its own, installed outside the checkout as `uv tool install` would.
+
+The wheel is built the way the Dockerfile's build stage builds it: from a copy of only the paths
+that stage copies, with the dependencies pinned by uv.lock. So a path the wheel needs but the
+image leaves out, or a stale lock, fails here rather than in a user's `docker build`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from xcc_sessions import __version__
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def build_stage_copies(dockerfile: str) -> list[str]:
+    """The checkout paths the Dockerfile's first stage copies (COPY lines without --from)."""
+    first_stage = dockerfile.split("\nFROM ", 2)[1]
+    sources: list[str] = []
+    for line in first_stage.splitlines():
+        words = line.split()
+        if words[:1] == ["COPY"] and not any(word.startswith("--from") for word in words):
+            sources.extend(words[1:-1])
+    return sources
+
+
+def _uv(*args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
+    completed = subprocess.run(
+        ["uv", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, f"uv {' '.join(args)} failed:\n{completed.stderr}"
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment outside the checkout with the wheel and the locked deps."""
+    source = tmp_path_factory.mktemp("source")
+    for path in build_stage_copies((REPO / "Dockerfile").read_text(encoding="utf-8")):
+        if (REPO / path).is_dir():
+            shutil.copytree(
+                REPO / path, source / path, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(REPO / path, source / path)
+    environment = tmp_path_factory.mktemp("venv") / "venv"
+    dist = tmp_path_factory.mktemp("dist")
+    # Same steps as the Dockerfile; uv reads wheels from its cache, so this works offline.
+    _uv("build", "--wheel", "--out-dir", str(dist), "--quiet", cwd=source)
+    _uv(
+        "sync",
+        "--locked",
+        "--no-dev",
+        "--no-install-project",
+        "--quiet",
+        cwd=source,
+        env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment)},
+    )
+    (wheel,) = dist.glob("*.whl")
+    _uv(
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--python",
+        str(environment / "bin" / "python"),
+        str(wheel),
+        cwd=source,
+    )
+    return environment
+
+
+def run_installed(
+    venv: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a program from the installed environment, away from the checkout and its .venv."""
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("VIRTUAL_ENV", "PYTHONPATH", "DATABASE_URL")
+    }
+    return subprocess.run(
+        [str(venv / "bin" / args[0]), *args[1:]],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_installed_command_prints_the_version(venv: Path, tmp_path: Path) -> None:
+    completed = run_installed(venv, "xcc-sessions", "--version", cwd=tmp_path)
+
+    assert completed.stdout.strip() == f"xcc-sessions {__version__}"
+
+
+def test_installed_package_reads_its_sql_from_inside_the_wheel(venv: Path, tmp_path: Path) -> None:
+    script = (
+        "from xcc_sessions.sql import load_query, queries_dir; "
+        "load_query('create_sessions'); print(queries_dir())"
+    )
+
+    completed = run_installed(venv, "python", "-c", script, cwd=tmp_path)
+
+    assert Path(completed.stdout.strip()).is_relative_to(venv), completed.stderr
