@@ -13,21 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from dockerfile import build_stage_copies
 
 from xcc_sessions import __version__
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def build_stage_copies(dockerfile: str) -> list[str]:
-    """The checkout paths the Dockerfile's first stage copies (COPY lines without --from)."""
-    first_stage = dockerfile.split("\nFROM ", 2)[1]
-    sources: list[str] = []
-    for line in first_stage.splitlines():
-        words = line.split()
-        if words[:1] == ["COPY"] and not any(word.startswith("--from") for word in words):
-            sources.extend(words[1:-1])
-    return sources
 
 
 def _uv(*args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
@@ -41,7 +31,7 @@ def _uv(*args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment outside the checkout with the wheel and the locked deps."""
     source = tmp_path_factory.mktemp("source")
-    for path in build_stage_copies((REPO / "Dockerfile").read_text(encoding="utf-8")):
+    for path in build_stage_copies():
         if (REPO / path).is_dir():
             shutil.copytree(
                 REPO / path, source / path, ignore=shutil.ignore_patterns("__pycache__")

@@ -1,0 +1,85 @@
+"""The Dockerfile agrees with the package it builds and the server it runs.
+
+Docker does not run on the project's machines, so these tests read the files: what the build
+stage copies, the user, port and command of the image. tests/test_install.py runs the build
+stage's steps for real.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shlex
+import tomllib
+from pathlib import Path
+
+from dockerfile import build_stage_copies, instructions
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def runtime(keyword: str) -> list[str]:
+    """The arguments of every `keyword` instruction in the final (runtime) stage."""
+    return [arguments for found, arguments in instructions(-1) if found == keyword]
+
+
+def served_port() -> str:
+    command = json.loads(runtime("CMD")[-1])
+    return str(command[command.index("--port") + 1])
+
+
+def test_image_runs_as_a_non_root_user() -> None:
+    (user,) = runtime("USER")
+
+    assert user.split(":")[0] not in ("root", "0")
+
+
+def test_image_serves_the_api_on_every_interface() -> None:
+    command = json.loads(runtime("CMD")[-1])
+
+    assert command == ["xcc-sessions", "serve", "--host", "0.0.0.0", "--port", served_port()]
+
+
+def test_image_exposes_the_port_it_serves_on() -> None:
+    assert runtime("EXPOSE") == [served_port()]
+
+
+def test_healthcheck_asks_the_served_port_for_health() -> None:
+    (healthcheck,) = runtime("HEALTHCHECK")
+
+    assert f"http://127.0.0.1:{served_port()}/health" in healthcheck
+
+
+def test_build_stage_copies_everything_the_wheel_packs() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    needed = {project["project"]["readme"], "pyproject.toml", "uv.lock"}
+    needed |= set(wheel["packages"]) | set(wheel.get("force-include", {}))
+
+    assert needed <= set(build_stage_copies())
+
+
+def test_dockerignore_keeps_what_the_build_copies() -> None:
+    patterns = [
+        line.strip().rstrip("/")
+        for line in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    ignored = [
+        path
+        for path in build_stage_copies()
+        for pattern in patterns
+        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern.removeprefix("**/"))
+    ]
+
+    assert ignored == []
+
+
+def test_dockerfile_pins_the_uv_it_copies() -> None:
+    (uv_copy,) = [
+        arguments for keyword, arguments in instructions(0) if "astral-sh/uv" in arguments
+    ]
+
+    image = shlex.split(uv_copy)[0].removeprefix("--from=")
+    assert image.rsplit(":", 1)[1][0].isdigit()
