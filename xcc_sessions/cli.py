@@ -7,7 +7,9 @@ user can cause arrive as `XccError` and leave as one line on stderr with the err
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -73,6 +75,42 @@ def _root(
 
     Example: xcc-sessions run data/events.json
     """
+
+
+@command("generate")
+def generate_command(
+    lines: Annotated[
+        int, typer.Option("--lines", "-n", min=0, help="How many lines to write.")
+    ] = 100_000,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The file to write (replaced if it exists).")
+    ] = Path("data/synthetic-events.json"),
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed: the same seed writes the same file.")
+    ] = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Write a synthetic event file shaped like the webshop's real clickstream.
+
+    Example: xcc-sessions generate -n 1000000 -o data/events.json --seed 1
+
+    About 30% of the lines are logged in, customers come back in bursts hours apart, orders are
+    a /checkout page_view plus a placed_order at the same instant, and lines are not in time
+    order. About 300 bytes a line. Prints the file's path on stdout.
+    """
+    from xcc_sessions.generate import generate_events
+    from xcc_sessions.progress import human_bytes, progress_bar, wanted
+
+    started = time.perf_counter()
+    with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:
+        generate_events(output, lines, seed=seed, on_progress=update)
+    if not quiet:
+        typer.echo(
+            f"Wrote {lines:,} lines ({human_bytes(output.stat().st_size)}) to {output} "
+            f"in {time.perf_counter() - started:.1f} s",
+            err=True,
+        )
+    typer.echo(output)
 
 
 def main() -> None:

@@ -226,7 +226,11 @@ def generate_events(
     partial = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as file:
+        file = partial.open("wb")
+    except OSError as error:
+        raise _write_error(output, error) from None
+    try:
+        with file:
             written = 0
             chunk = 0
             while written < lines:
@@ -238,9 +242,13 @@ def generate_events(
                     on_progress(written)
         partial.replace(output)
     except OSError as error:
-        raise XccError(f"cannot write {output}: {error.strerror or error}") from None
+        raise _write_error(output, error) from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _write_error(output: Path, error: OSError) -> XccError:
+    return XccError(f"cannot write {output}: {error.strerror or error}")
 
 
 def _chunk(seed: int, chunk: int, customers: int, written: int, lines: int) -> pl.DataFrame:
