@@ -275,8 +275,11 @@ class _DuckDBSession:
             self._connection = None
 
 
-def open_reader(database: Database) -> Reader:
-    """A reader for `database`'s engine, not yet opened (use it as a context manager)."""
+def open_reader(database: Database, *, timeout: float = 3.0) -> Reader:
+    """A reader for `database`'s engine, not yet opened (use it as a context manager).
+
+    `timeout` bounds how long a request waits for an unreachable PostgreSQL before a 503.
+    """
     if database.engine == "postgresql":
-        return PostgresReader(database)
+        return PostgresReader(database, timeout=timeout)
     return DuckDBReader(database)

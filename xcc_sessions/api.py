@@ -1,0 +1,156 @@
+"""The metrics web API: Starlette routes over the SQL in queries/, read through a cached reader.
+
+Every number is computed by the database from the sessions table; this module only validates the
+request, names the query and shapes the JSON. Errors are JSON too: {"error": "...", "status": N}.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from xcc_sessions import __version__
+from xcc_sessions.database import Database
+from xcc_sessions.openapi import openapi_spec
+from xcc_sessions.readers import DatabaseUnavailableError, Reader, Row, open_reader
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a client should wait before asking again after a 503.
+RETRY_AFTER = 5
+
+
+def create_app(database: Database, *, timeout: float = 3.0) -> Starlette:
+    """The API over `database`; the reader opens and closes with the app's lifespan.
+
+    `timeout`: seconds a request waits for an unreachable PostgreSQL before answering 503.
+    """
+    reader = open_reader(database, timeout=timeout)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        reader.open()
+        try:
+            yield
+        finally:
+            reader.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/metrics/orders", metrics_orders, methods=["GET"]),
+            Route("/metrics/referrers", metrics_referrers, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+        ],
+        exception_handlers={
+            HTTPException: http_error,
+            DatabaseUnavailableError: database_unavailable,
+            Exception: server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.reader = reader
+    return app
+
+
+def index(request: Request) -> JSONResponse:
+    return JSONResponse(
+        {
+            "name": "xcc-sessions",
+            "version": __version__,
+            "endpoints": ["/metrics/orders", "/metrics/referrers", "/health", "/openapi.json"],
+        }
+    )
+
+
+def health(request: Request) -> JSONResponse:
+    reader = _reader(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "engine": reader.database.engine,
+            "database": reader.database.display,
+            "latest_load_run": _json_row(reader.latest_load_run()),
+        }
+    )
+
+
+def metrics_orders(request: Request) -> JSONResponse:
+    (row,) = _reader(request).query("metrics_orders")
+    return JSONResponse(
+        {
+            "median_visits_before_order": row["median_visits_before_order"],
+            "median_session_duration_minutes_before_order": row[
+                "median_session_duration_minutes_before_order"
+            ],
+        }
+    )
+
+
+def metrics_referrers(request: Request) -> JSONResponse:
+    min_sessions = _min_sessions(request)
+    rows = _reader(request).query("metrics_referrers", (min_sessions,))
+    return JSONResponse({"min_sessions": min_sessions, "referrers": rows})
+
+
+def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_spec())
+
+
+def _min_sessions(request: Request) -> int:
+    values = request.query_params.getlist("min_sessions")
+    if not values:
+        return 1
+    text = values[-1]
+    if len(values) > 1 or not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise HTTPException(
+            400, f"min_sessions must be one whole number of at least 1, got {', '.join(values)!r}"
+        )
+    return int(text)
+
+
+def _reader(request: Request) -> Reader:
+    reader: Reader = request.app.state.reader
+    return reader
+
+
+def _json_row(row: Row) -> dict[str, Any]:
+    """`row` fit for JSON: timestamps (stored as naive UTC) as ISO 8601 with a Z."""
+    return {
+        key: f"{value.isoformat()}Z" if isinstance(value, datetime) else value
+        for key, value in row.items()
+    }
+
+
+def _error(message: str, status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status}, status, headers=headers)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        message = f"no such endpoint: {request.url.path} (see /openapi.json)"
+    elif error.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}; use GET"
+    else:
+        message = error.detail
+    return _error(message, error.status_code, error.headers)
+
+
+async def database_unavailable(request: Request, error: Exception) -> Response:
+    return _error(str(error), 503, {"Retry-After": str(RETRY_AFTER)})
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return _error("internal server error: the request failed; see the server log", 500)
