@@ -6,7 +6,9 @@ user can cause arrive as `XccError` and leave as one line on stderr with the err
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +17,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from xcc_sessions import __version__
+from xcc_sessions.database import resolve_database
 from xcc_sessions.errors import XccError
+from xcc_sessions.fetch import DEFAULT_OUTPUT, DEFAULT_URL, fetch
+from xcc_sessions.generate import generate_events
+from xcc_sessions.load import load
+from xcc_sessions.progress import human_bytes, progress_bar, wanted
 
 app = typer.Typer(
     name="xcc-sessions",
@@ -77,6 +84,44 @@ def _root(
     """
 
 
+@command("fetch")
+def fetch_command(
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="Where to download the events from.")
+    ] = DEFAULT_URL,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to save them.")
+    ] = DEFAULT_OUTPUT,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Download even if the local copy is current.")
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Download the raw event file, unless the local copy is already current.
+
+    Example: xcc-sessions fetch -o data/events.json
+
+    The download streams into a temporary file that replaces OUTPUT only when complete, so a
+    failed or interrupted fetch never leaves a partial file behind. The server's ETag and
+    Last-Modified are kept in OUTPUT.meta.json and sent with the next fetch of the same URL;
+    when it answers 304 Not Modified the local copy stays as it is (--force downloads anyway).
+    A gzip file (events.json.gz) is decompressed unless OUTPUT ends in .gz. Prints OUTPUT's
+    path on stdout.
+    """
+    result = fetch(url, output, force=force, progress=wanted(quiet))
+    if not quiet:
+        if result.downloaded:
+            rate = result.bytes / result.seconds if result.seconds else 0
+            summary = (
+                f"Downloaded {human_bytes(result.bytes)} to {output} in {result.seconds:.1f} s "
+                f"({human_bytes(round(rate))}/s)"
+            )
+        else:
+            summary = f"{output} is up to date (the server answered 304 Not Modified)"
+        typer.echo(summary, err=True)
+    typer.echo(output)
+
+
 @command("generate")
 def generate_command(
     lines: Annotated[
@@ -98,9 +143,6 @@ def generate_command(
     a /checkout page_view plus a placed_order at the same instant, and lines are not in time
     order. About 300 bytes a line. Prints the file's path on stdout.
     """
-    from xcc_sessions.generate import generate_events
-    from xcc_sessions.progress import human_bytes, progress_bar, wanted
-
     started = time.perf_counter()
     with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:
         generate_events(output, lines, seed=seed, on_progress=update)
@@ -111,6 +153,165 @@ def generate_command(
             err=True,
         )
     typer.echo(output)
+
+
+ApiDatabase = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        metavar="URL",
+        help="postgresql://... or a DuckDB file [default: $DATABASE_URL, else "
+        "data/xcc-sessions.duckdb].",
+        show_default=False,
+    ),
+]
+Host = Annotated[str, typer.Option("--host", metavar="HOST", help="Interface to listen on.")]
+Port = Annotated[
+    int, typer.Option("--port", "-p", metavar="PORT", min=1, max=65535, help="Port to listen on.")
+]
+
+
+def _serve(database_url: str | None, host: str, port: int, quiet: bool, verbose: bool) -> None:
+    # Imported here so that other commands do not pay for starlette and uvicorn at start-up.
+    from xcc_sessions.api import serve
+    from xcc_sessions.database import resolve_database
+
+    database = resolve_database(database_url)
+    if not quiet:
+        typer.echo(
+            f"Serving the metrics API over {database.display} at http://{host}:{port} "
+            f"(try /metrics/orders, /metrics/referrers, /health, /openapi.json; Ctrl+C stops)",
+            err=True,
+        )
+    serve(
+        database,
+        host=host,
+        port=port,
+        log_level="warning" if quiet else "info",
+        access_log=verbose,
+    )
+
+
+@command("serve")
+def serve_command(
+    database: ApiDatabase = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Serve the metrics API over the loaded sessions.
+
+    Example: xcc-sessions serve --database postgresql://localhost/shop
+
+    GET /metrics/orders, /metrics/referrers?min_sessions=N, /health and /openapi.json, computed
+    by SQL at request time and cached until the next load. Until a load has finished, or while
+    the database is unreachable, the API answers 503 and recovers by itself. --verbose logs
+    every request.
+    """
+    _serve(database, host, port, quiet, verbose)
+
+
+@command("run")
+def run_command(
+    source: Annotated[
+        str,
+        typer.Argument(metavar="SOURCE", help="An event file, or a URL to download it from."),
+    ] = DEFAULT_URL,
+    database: ApiDatabase = None,
+    gap: Annotated[
+        str,
+        typer.Option(
+            "--gap", "-g", metavar="GAP", help="Inactivity that ends a session: 30m, 1800s, 1h."
+        ),
+    ] = "30m",
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir", metavar="DIR", help="Where the download and sessionize output go."
+        ),
+    ] = Path("data"),
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the API when the data is loaded.")
+    ] = True,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """The main job: fetch, sessionize and load the events, then serve the metrics API.
+
+    Example: xcc-sessions run data/events.json --gap 30m
+
+    SOURCE defaults to the webshop's event file, downloaded to DATA_DIR (again only when the
+    server has a newer copy). The sessions go into --database (default: the embedded DuckDB
+    file data/xcc-sessions.duckdb); then the API listens on --host and --port until Ctrl+C.
+    --no-serve stops after the load.
+    """
+    # Imported here so that other commands do not pay for polars at start-up.
+    from xcc_sessions.api import check_port_free
+    from xcc_sessions.database import resolve_database
+    from xcc_sessions.pipeline import prepare
+    from xcc_sessions.sessionize import parse_gap
+
+    inactivity = parse_gap(gap)
+    if serve:
+        check_port_free(host, port)  # before a long load, not after it
+    prepare(
+        source,
+        resolve_database(database),
+        gap=inactivity,
+        data_dir=data_dir,
+        progress=wanted(quiet),
+        report=None if quiet else functools.partial(typer.echo, err=True),
+    )
+    if serve:
+        _serve(database, host, port, quiet, verbose)
+
+
+@command("load")
+def load_command(
+    directory: Annotated[
+        Path,
+        typer.Argument(metavar="DIR", help="A sessionize output directory."),
+    ] = Path("data"),
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            "-d",
+            metavar="URL",
+            help=(
+                "postgresql://user:password@host:port/name, or a DuckDB file (a path or "
+                "duckdb:///path). Default: $DATABASE_URL, else data/xcc-sessions.duckdb."
+            ),
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was loaded as JSON on stdout.")
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Load sessionize's output into the database, replacing the previous load.
+
+    Example: xcc-sessions load data --database postgresql://xcc:xcc@127.0.0.1:5432/xcc
+
+    Reads DIR/sessions.parquet, events.parquet and summary.json, creates the tables where they
+    are missing, and replaces all sessions and events in one transaction: queries running
+    meanwhile see the previous load or this one, never a mix, and a load that fails part-way
+    leaves the previous data as it was. Each load adds a row to load_runs. PostgreSQL is loaded
+    with binary COPY, DuckDB straight from the Parquet files.
+    """
+    result = load(directory, resolve_database(database_url))
+    if not quiet:
+        typer.echo(
+            f"Loaded run {result.run_id}: {result.sessions_loaded:,} sessions and "
+            f"{result.events_loaded:,} events into {result.location} in {result.seconds:.1f} s",
+            err=True,
+        )
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(result)))
 
 
 def main() -> None:

@@ -1,0 +1,444 @@
+"""fetch against a real HTTP server on 127.0.0.1, with handlers the tests control."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from xcc_sessions.cli import app
+from xcc_sessions.errors import UsageError, XccError
+from xcc_sessions.fetch import fetch
+
+BODY = b"".join(b'{"id": %d, "type": "page_view", "event": {}}\n' % i for i in range(5_000))
+ETAG = '"v1"'
+LAST_MODIFIED = "Thu, 28 Apr 2022 12:00:00 GMT"
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+@dataclass
+class Server:
+    """A real HTTP server: `routes` map a path to a handler; `requests` records what came in."""
+
+    base: str
+    routes: dict[str, Route] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def headers_of(self, path: str) -> list[dict[str, str]]:
+        return [headers for requested, headers in self.requests if requested == path]
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    state = Server(base="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+            route = state.routes.get(self.path)
+            if route is None:
+                self.send_error(404, "Not Found")
+            else:
+                route(self)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep the test output clean."""
+
+    class QuietServer(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            """A client that hangs up on purpose is not an error here."""
+
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
+    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def serve(
+    body: bytes,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Route:
+    """Answer with `body`, or 304 when the request's validators match, like a static server."""
+
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        if (etag is not None and request.headers.get("If-None-Match") == etag) or (
+            last_modified is not None and request.headers.get("If-Modified-Since") == last_modified
+        ):
+            request.send_response(304)
+            request.end_headers()
+            return
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(body)))
+        if etag is not None:
+            request.send_header("ETag", etag)
+        if last_modified is not None:
+            request.send_header("Last-Modified", last_modified)
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(body)
+
+    return handle
+
+
+def drop_mid_body(request: BaseHTTPRequestHandler) -> None:
+    """Promise the whole body, send a third of it, then hang up."""
+    request.send_response(200)
+    request.send_header("Content-Length", str(len(BODY)))
+    request.end_headers()
+    request.wfile.write(BODY[: len(BODY) // 3])
+    request.wfile.flush()
+    request.connection.shutdown(socket.SHUT_RDWR)
+    request.close_connection = True
+
+
+def stall(request: BaseHTTPRequestHandler) -> None:
+    """Send the headers and a little of the body, then nothing for longer than the test waits."""
+    request.send_response(200)
+    request.send_header("Content-Length", str(len(BODY)))
+    request.end_headers()
+    request.wfile.write(BODY[:100])
+    request.wfile.flush()
+    time.sleep(1.5)
+
+
+def redirect_to(location: str) -> Route:
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    return handle
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
+
+
+def test_downloads_the_body_to_the_output(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    output = tmp_path / "data" / "events.json"
+
+    fetch(server.url("/events.json"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_reports_what_it_downloaded(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    output = tmp_path / "events.json"
+
+    result = fetch(server.url("/events.json"), output)
+
+    assert (result.path, result.bytes, result.downloaded) == (output, len(BODY), True)
+
+
+def test_leaves_only_the_file_and_its_validators(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+
+    fetch(server.url("/events.json"), tmp_path / "events.json")
+
+    assert _files(tmp_path) == ["events.json", "events.json.meta.json"]
+
+
+@pytest.mark.parametrize(("status", "reason"), [(404, "Not Found"), (500, "Internal Server Error")])
+def test_an_error_status_names_the_url_and_the_status(
+    server: Server, tmp_path: Path, status: int, reason: str
+) -> None:
+    def fail(request: BaseHTTPRequestHandler) -> None:
+        request.send_error(status)
+
+    server.routes["/events.json"] = fail
+    url = server.url("/events.json")
+
+    with pytest.raises(XccError) as raised:
+        fetch(url, tmp_path / "events.json")
+
+    assert str(raised.value) == f"cannot fetch {url}: the server answered {status} {reason}"
+
+
+def test_an_error_status_leaves_no_file(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(XccError):
+        fetch(server.url("/missing.json"), tmp_path / "events.json")
+
+    assert _files(tmp_path) == []
+
+
+def test_a_connection_dropped_mid_body_is_an_error(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = drop_mid_body
+
+    with pytest.raises(XccError, match="the connection dropped"):
+        fetch(server.url("/events.json"), tmp_path / "events.json")
+
+
+def test_a_connection_dropped_mid_body_leaves_no_file(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = drop_mid_body
+
+    with pytest.raises(XccError):
+        fetch(server.url("/events.json"), tmp_path / "events.json")
+
+    assert _files(tmp_path) == []
+
+
+def test_a_dropped_connection_keeps_the_previous_copy(server: Server, tmp_path: Path) -> None:
+    output = tmp_path / "events.json"
+    output.write_bytes(b"previous copy\n")
+    server.routes["/events.json"] = drop_mid_body
+
+    with pytest.raises(XccError):
+        fetch(server.url("/events.json"), output, force=True)
+
+    assert output.read_bytes() == b"previous copy\n"
+
+
+def test_decodes_a_gzip_content_encoding(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(gzip.compress(BODY), headers={"Content-Encoding": "gzip"})
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_decompresses_a_gzip_file_saved_under_a_plain_name(server: Server, tmp_path: Path) -> None:
+    # Two members, as `cat a.gz b.gz` makes: both must come out.
+    half = len(BODY) // 2
+    server.routes["/events.json.gz"] = serve(
+        gzip.compress(BODY[:half]) + gzip.compress(BODY[half:])
+    )
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json.gz"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_keeps_a_gzip_file_saved_under_a_gz_name(server: Server, tmp_path: Path) -> None:
+    compressed = gzip.compress(BODY)
+    server.routes["/events.json.gz"] = serve(compressed)
+    output = tmp_path / "events.json.gz"
+
+    fetch(server.url("/events.json.gz"), output)
+
+    assert output.read_bytes() == compressed
+
+
+def test_a_corrupt_gzip_file_is_an_error_and_leaves_no_file(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json.gz"] = serve(gzip.compress(BODY)[:20] + b"not deflate data" * 50)
+
+    with pytest.raises(XccError, match="gzip"):
+        fetch(server.url("/events.json.gz"), tmp_path / "events.json")
+
+    assert _files(tmp_path) == []
+
+
+def test_a_second_fetch_answered_304_keeps_the_file(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    output = tmp_path / "events.json"
+    fetch(server.url("/events.json"), output)
+    modified = output.stat().st_mtime_ns
+
+    result = fetch(server.url("/events.json"), output)
+
+    assert (result.downloaded, result.bytes, output.stat().st_mtime_ns) == (
+        False,
+        len(BODY),
+        modified,
+    )
+
+
+def test_a_second_fetch_sends_the_etag(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    output = tmp_path / "events.json"
+    fetch(server.url("/events.json"), output)
+
+    fetch(server.url("/events.json"), output)
+
+    assert server.headers_of("/events.json")[-1].get("if-none-match") == ETAG
+
+
+def test_a_second_fetch_sends_last_modified(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, last_modified=LAST_MODIFIED)
+    output = tmp_path / "events.json"
+    fetch(server.url("/events.json"), output)
+
+    result = fetch(server.url("/events.json"), output)
+
+    assert result.downloaded is False
+
+
+def test_force_downloads_without_asking(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    output = tmp_path / "events.json"
+    fetch(server.url("/events.json"), output)
+
+    result = fetch(server.url("/events.json"), output, force=True)
+
+    assert (result.downloaded, "if-none-match" in server.headers_of("/events.json")[-1]) == (
+        True,
+        False,
+    )
+
+
+def test_a_changed_file_on_the_server_is_downloaded_again(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(b"old\n", etag='"old"')
+    output = tmp_path / "events.json"
+    fetch(server.url("/events.json"), output)
+    server.routes["/events.json"] = serve(BODY, etag='"new"')
+
+    fetch(server.url("/events.json"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_a_local_copy_changed_since_is_downloaded_again(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    output = tmp_path / "events.json"
+    fetch(server.url("/events.json"), output)
+    output.write_bytes(b"truncated")
+
+    fetch(server.url("/events.json"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_another_url_to_the_same_output_is_downloaded(server: Server, tmp_path: Path) -> None:
+    server.routes["/a.json"] = serve(b"a\n", etag=ETAG)
+    server.routes["/b.json"] = serve(b"b\n", etag=ETAG)
+    output = tmp_path / "events.json"
+    fetch(server.url("/a.json"), output)
+
+    fetch(server.url("/b.json"), output)
+
+    assert output.read_bytes() == b"b\n"
+
+
+def test_follows_redirects(server: Server, tmp_path: Path) -> None:
+    server.routes["/old.json"] = redirect_to("/events.json")
+    server.routes["/events.json"] = serve(BODY)
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/old.json"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_a_refused_connection_is_an_error_naming_the_url(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/events.json"
+
+    with pytest.raises(XccError, match=rf"^cannot fetch {url}: cannot connect"):
+        fetch(url, tmp_path / "events.json")
+
+
+def test_a_stalled_server_times_out_and_leaves_no_file(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = stall
+
+    with pytest.raises(XccError, match="read timeout"):
+        fetch(server.url("/events.json"), tmp_path / "events.json", timeout=httpx.Timeout(0.3))
+
+    assert _files(tmp_path) == []
+
+
+def test_an_unwritable_output_is_an_error_before_downloading(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+
+    with pytest.raises(XccError, match=r"^cannot write .*file/events.json"):
+        fetch(server.url("/events.json"), blocker / "events.json")
+
+
+def test_an_output_that_is_a_directory_is_an_error(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+
+    with pytest.raises(XccError, match="Is a directory"):
+        fetch(server.url("/events.json"), tmp_path)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/events.json", "events.json", "http://"])
+def test_a_url_that_is_not_http_is_a_usage_error(tmp_path: Path, url: str) -> None:
+    with pytest.raises(UsageError):
+        fetch(url, tmp_path / "events.json")
+
+
+def test_a_password_in_the_url_is_not_shown(server: Server, tmp_path: Path) -> None:
+    url = server.url("/missing.json").replace("http://", "http://user:s3cret@")
+
+    with pytest.raises(XccError) as raised:
+        fetch(url, tmp_path / "events.json")
+
+    assert "s3cret" not in str(raised.value)
+
+
+def test_a_progress_bar_does_not_change_the_download(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json"), output, progress=True)
+
+    assert output.read_bytes() == BODY
+
+
+def test_cli_prints_the_path_on_stdout(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    output = tmp_path / "events.json"
+
+    result = CliRunner().invoke(app, ["fetch", server.url("/events.json"), "-o", str(output)])
+
+    assert (result.exit_code, result.stdout) == (0, f"{output}\n")
+
+
+def test_cli_reports_a_304_on_stderr(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    arguments = ["fetch", server.url("/events.json"), "-o", str(tmp_path / "events.json")]
+    CliRunner().invoke(app, arguments)
+
+    result = CliRunner().invoke(app, arguments)
+
+    assert "up to date" in result.stderr
+
+
+def test_cli_error_is_one_line_with_exit_code_1(server: Server, tmp_path: Path) -> None:
+    url = server.url("/missing.json")
+
+    result = CliRunner().invoke(app, ["fetch", url, "-o", str(tmp_path / "events.json")])
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot fetch {url}: the server answered 404 Not Found\n",
+    )
+
+
+def test_cli_bad_url_exits_with_code_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["fetch", "ftp://x/y", "-o", str(tmp_path / "e.json")])
+
+    assert result.exit_code == 2

@@ -1,0 +1,239 @@
+"""Download the event file safely: all of it under the final name, or nothing.
+
+The body streams into a temporary file beside the target, which is flushed to disk and renamed
+into place only when complete, so an interrupted or failed download never leaves a partial file
+under the final name (nor a stray temporary file). Redirects are followed; a gzip
+Content-Encoding is decoded by httpx, and a gzip *file* (say events.json.gz) is decompressed
+too unless the output's name ends in .gz, so the output is always what its name says.
+
+The server's validators (ETag, Last-Modified) are kept in a sidecar `<output>.meta.json`; the
+next fetch of the same URL sends them as If-None-Match / If-Modified-Since, and a 304 answer
+leaves the local copy as it is. `force` downloads regardless.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from xcc_sessions import __version__
+from xcc_sessions.errors import UsageError, XccError
+from xcc_sessions.progress import human_bytes, progress_bar
+
+DEFAULT_URL = "https://storage.googleapis.com/xcc-de-assessment/events.json"
+DEFAULT_OUTPUT = Path("data/events.json")
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What a fetch did: `downloaded` is False when the server said the local copy is current."""
+
+    url: str
+    path: Path
+    bytes: int
+    downloaded: bool
+    seconds: float
+
+
+def fetch(
+    url: str,
+    output: Path,
+    *,
+    force: bool = False,
+    progress: bool = False,
+    timeout: httpx.Timeout = TIMEOUT,
+) -> FetchResult:
+    """Download `url` to `output` unless the local copy is current (or `force`).
+
+    Raises UsageError for a URL that is not http(s), and XccError, with the URL and the cause in
+    one line, for everything that can go wrong on the way: an HTTP error status, no connection,
+    a timeout, a dropped connection, an unwritable output.
+    """
+    started = time.perf_counter()
+    shown = _display(_checked(url))
+    sidecar = _sidecar(output)
+    validators = {} if force else _validators(url, output, sidecar)
+    partial = _create_partial(output)
+    try:
+        with (
+            httpx.Client(
+                follow_redirects=True,
+                timeout=timeout,
+                headers={"User-Agent": f"xcc-sessions/{__version__}"},
+            ) as client,
+            client.stream("GET", url, headers=validators) as response,
+        ):
+            if response.status_code == httpx.codes.NOT_MODIFIED and validators:
+                return FetchResult(
+                    url, output, output.stat().st_size, False, time.perf_counter() - started
+                )
+            if response.status_code != httpx.codes.OK:
+                raise XccError(
+                    f"cannot fetch {shown}: the server answered "
+                    f"{response.status_code} {response.reason_phrase}".rstrip()
+                )
+            received = _receive(response, partial, output, progress)
+        _install(partial, output, sidecar)
+        _save_validators(sidecar, url, response, received)
+    except httpx.HTTPError as error:
+        raise XccError(f"cannot fetch {shown}: {_describe(error, partial)}") from None
+    except OSError as error:
+        raise XccError(f"cannot write {output}: {error.strerror or error}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return FetchResult(url, output, received, True, time.perf_counter() - started)
+
+
+def _receive(response: httpx.Response, partial: Path, output: Path, progress: bool) -> int:
+    """Stream the body into `partial` and flush it to disk; return the bytes written."""
+    total = (
+        int(response.headers["content-length"]) if "content-length" in response.headers else None
+    )
+    written = 0
+    with (
+        progress_bar(output.name, total, unit="bytes", enabled=progress) as update,
+        partial.open("wb") as file,
+    ):
+        chunks = response.iter_bytes(_CHUNK_BYTES)
+        for chunk in _gunzip_files(chunks) if output.suffix != ".gz" else chunks:
+            file.write(chunk)
+            written += len(chunk)
+            # Count what came over the wire, which is what Content-Length measures.
+            update(response.num_bytes_downloaded)
+        file.flush()
+        os.fsync(file.fileno())
+    return written
+
+
+def _gunzip_files(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Pass the body through, decompressing it when it is a gzip file (one or more members)."""
+    first = next(chunks, b"")
+    if not first.startswith(_GZIP_MAGIC):
+        yield first
+        yield from chunks
+        return
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        for chunk in _prepend(first, chunks):
+            while chunk:
+                yield decompressor.decompress(chunk)
+                if not decompressor.eof:
+                    break
+                chunk = decompressor.unused_data
+                decompressor = zlib.decompressobj(wbits=31)
+        yield decompressor.flush()
+    except zlib.error as error:
+        raise httpx.DecodingError(f"the gzip file is corrupt ({error})") from None
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def _install(partial: Path, output: Path, sidecar: Path) -> None:
+    """Rename the complete download into place, dropping the old validators first.
+
+    Without validators the next fetch downloads unconditionally, so a crash between the two
+    steps can cost a download but can never pair new validators with an old file.
+    """
+    sidecar.unlink(missing_ok=True)
+    partial.replace(output)
+    directory = os.open(output.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _create_partial(output: Path) -> Path:
+    """Create the temporary file beside `output` now, so an unwritable place fails early."""
+    partial = output.with_name(f".{output.name}.{os.getpid()}.part")
+    try:
+        if output.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial.touch()
+    except OSError as error:
+        raise XccError(f"cannot write {output}: {error.strerror or error}") from None
+    return partial
+
+
+def _sidecar(output: Path) -> Path:
+    return output.with_name(f"{output.name}.meta.json")
+
+
+def _validators(url: str, output: Path, sidecar: Path) -> dict[str, str]:
+    """Conditional-request headers for the local copy, if it is the one the sidecar describes."""
+    try:
+        meta = json.loads(sidecar.read_text())
+        intact = meta["url"] == url and output.stat().st_size == meta["bytes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not intact:
+        return {}
+    headers = {}
+    if isinstance(meta.get("etag"), str):
+        headers["If-None-Match"] = meta["etag"]
+    if isinstance(meta.get("last_modified"), str):
+        headers["If-Modified-Since"] = meta["last_modified"]
+    return headers
+
+
+def _save_validators(sidecar: Path, url: str, response: httpx.Response, size: int) -> None:
+    meta = {
+        "url": url,
+        "etag": response.headers.get("etag"),
+        "last_modified": response.headers.get("last-modified"),
+        "bytes": size,
+    }
+    sidecar.write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def _describe(error: httpx.HTTPError, partial: Path) -> str:
+    """The cause in words a user can act on, with how far the download got."""
+    so_far = partial.stat().st_size if partial.exists() else 0
+    after = f" after {human_bytes(so_far)}" if so_far else ""
+    detail = str(error) or type(error).__name__
+    if isinstance(error, httpx.ConnectTimeout):
+        return "no connection within the connect timeout"
+    if isinstance(error, httpx.ReadTimeout):
+        return f"the server stopped sending{after} (read timeout)"
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out{after}"
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot connect ({detail})"
+    if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError):
+        return f"the connection dropped{after} ({detail})"
+    if isinstance(error, httpx.DecodingError):
+        return f"the response could not be decoded{after} ({detail})"
+    if isinstance(error, httpx.TooManyRedirects):
+        return "too many redirects"
+    return detail
+
+
+def _checked(url: str) -> httpx.URL:
+    """The parsed URL, if it is an absolute http(s) one: anything else is a usage error."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise UsageError(f"not a valid URL: {url!r} ({error})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UsageError(f"not an http:// or https:// URL: {_display(parsed)}")
+    return parsed
+
+
+def _display(url: httpx.URL) -> str:
+    """The URL without any password in it, for messages."""
+    return str(url.copy_with(password="***") if url.password else url)
