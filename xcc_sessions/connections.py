@@ -1,0 +1,89 @@
+"""Opening a connection to either engine, with failures turned into one clear line.
+
+Errors from psycopg and DuckDB can span lines and, for a malformed URL, may echo parts of it;
+the messages built here are single lines that name the database by `Database.display` and never
+contain the password.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from xcc_sessions.database import Database
+from xcc_sessions.errors import XccError
+
+#: Seconds to wait for a PostgreSQL server before saying it is unreachable.
+CONNECT_TIMEOUT = 10
+
+PostgresConnection = psycopg.Connection[tuple[object, ...]]
+
+
+def connect_postgres(database: Database) -> PostgresConnection:
+    """A connection in a transaction (not autocommit) whose cursors take `$1` placeholders."""
+    try:
+        return psycopg.connect(
+            database.location,
+            connect_timeout=CONNECT_TIMEOUT,
+            cursor_factory=psycopg.RawCursor,
+            fallback_application_name="xcc-sessions",
+        )
+    except psycopg.Error as error:
+        raise XccError(
+            f"cannot connect to {database.display}: {postgres_reason(error, database)}"
+        ) from None
+
+
+def postgres_reason(error: BaseException, database: Database) -> str:
+    """The gist of a psycopg error on one line, without the URL's password."""
+    text = " ".join(str(error).split())
+    text = text.removeprefix("connection failed: ").removeprefix("connection is bad: ")
+    text = re.sub(r'^connection to server at "[^"]*", port \d+ failed: ', "", text)
+    text = text.replace("FATAL: ", "").strip()
+    return redact(text or type(error).__name__, database)
+
+
+def connect_duckdb(database: Database) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the DuckDB file, creating it and its folder if need be."""
+    path = Path(database.location)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect(path)
+    except OSError as error:
+        raise XccError(f"cannot create {path.parent}: {error.strerror or error}") from None
+    except duckdb.Error as error:
+        raise XccError(f"cannot open {database.display}: {duckdb_reason(error)}") from None
+    # DuckDB draws a progress bar on stdout for long statements; stdout is for results.
+    connection.execute("set enable_progress_bar = false")
+    return connection
+
+
+def duckdb_reason(error: duckdb.Error) -> str:
+    """The gist of a DuckDB error on one line; a lock held elsewhere names the process."""
+    text = " ".join(str(error).split())
+    holder = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", text)
+    if holder:
+        program, pid = holder.groups()
+        return (
+            f"the file is in use by another process ({Path(program).name}, PID {pid}); "
+            "stop it (an API server started with this database, say) and try again"
+        )
+    return re.sub(r"^[A-Za-z ]*Error: ", "", text)
+
+
+def redact(text: str, database: Database) -> str:
+    """`text` with the database password, raw or URL-encoded, replaced by ***."""
+    if database.engine != "postgresql":
+        return text
+    try:
+        password = conninfo_to_dict(database.location).get("password")
+    except psycopg.Error:
+        password = None
+    raw = re.search(r"://[^/@:]*:([^@/]*)@", database.location)
+    for secret in {str(password or ""), raw.group(1) if raw else ""} - {""}:
+        text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,356 @@
+"""Load a sessionize output directory into PostgreSQL or DuckDB, atomically and idempotently.
+
+A load replaces the whole of `sessions` and `events` and appends one `load_runs` row, all in
+one transaction, so a reader sees the previous load or this one, never a mix, and a load that
+fails or is killed part-way leaves the previous data as it was.
+
+- PostgreSQL: the rows are COPYed (binary) into staging tables created in the load's own
+  transaction, which then get their keys, index and statistics. Only then are the live tables
+  locked, dropped and replaced by renaming the staging ones, so readers wait for the swap (well
+  under a second), not for the load. Staging tables made inside the transaction vanish with it
+  if the load fails, so nothing is left behind to trip up the next one.
+- DuckDB: the live tables are dropped, created again from queries/create_*.sql and filled
+  straight from the Parquet files with read_parquet, inside one transaction. DuckDB versions its
+  catalog like its rows, so the new tables are this load's staging area until the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import astuple, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import psycopg
+import psycopg.errors
+from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
+
+from xcc_sessions.connections import (
+    PostgresConnection,
+    connect_duckdb,
+    connect_postgres,
+    duckdb_reason,
+    postgres_reason,
+)
+from xcc_sessions.database import Database, Engine
+from xcc_sessions.errors import XccError
+from xcc_sessions.schema import EVENTS, SESSIONS
+from xcc_sessions.sql import load_query
+
+#: The statements that create the tables and indexes; each is a no-op where its object exists.
+SCHEMA_QUERIES = (
+    "create_sessions",
+    "create_events",
+    "create_events_session_id_index",
+    "create_load_runs",
+)
+
+#: The tables alone, for DuckDB, which indexes events after filling it.
+DUCKDB_TABLES = ("create_sessions", "create_events", "create_load_runs")
+
+#: Rows read from Parquet per COPY batch: bounds memory whatever the file's size.
+COPY_BATCH_ROWS = 100_000
+
+#: The swap waits this long for readers to release the live tables, then retries.
+SWAP_LOCK_TIMEOUT = "2s"
+SWAP_ATTEMPTS = 15
+
+POSTGRES_TYPES: dict[type[pl.DataType], str] = {
+    pl.String: "text",
+    pl.Int64: "int8",
+    pl.Int32: "int4",
+    pl.Float64: "float8",
+    pl.Datetime: "timestamp",
+}
+
+SUMMARY_COUNTS = (
+    "lines",
+    "blank",
+    "rejected",
+    "anonymous",
+    "duplicates",
+    "events",
+    "customers",
+    "sessions",
+)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did. `location` is `Database.display`: safe to print."""
+
+    engine: Engine
+    location: str
+    run_id: int
+    sessions_loaded: int
+    events_loaded: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SessionizeOutput:
+    """A sessionize output directory whose files have been checked against the contract."""
+
+    sessions: Path
+    events: Path
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadRun:
+    """One load_runs row but its run_id, in the parameter order of insert_load_run.sql."""
+
+    loaded_at: datetime
+    source_path: str
+    source_bytes: int
+    source_sha256: str
+    gap_seconds: float
+    lines: int
+    blank: int
+    rejected: int
+    anonymous: int
+    duplicates: int
+    events: int
+    customers: int
+    sessions: int
+    sessions_loaded: int
+    events_loaded: int
+    seconds: float
+
+
+def load(directory: Path, database: Database) -> LoadResult:
+    """Replace the sessions and events in `database` by those sessionize wrote to `directory`.
+
+    Reads directory/sessions.parquet, events.parquet and summary.json; creates the tables where
+    they are missing; records the load in load_runs. Raises `XccError` for anything the user can
+    fix (a missing or damaged file, an unreachable database), leaving the database unchanged.
+    """
+    started = time.perf_counter()
+    output = read_output(directory)
+    if database.engine == "postgresql":
+        run_id, sessions_loaded, events_loaded = _load_postgres(output, database, started)
+    else:
+        run_id, sessions_loaded, events_loaded = _load_duckdb(output, database, started)
+    return LoadResult(
+        engine=database.engine,
+        location=database.display,
+        run_id=run_id,
+        sessions_loaded=sessions_loaded,
+        events_loaded=events_loaded,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def read_output(directory: Path) -> SessionizeOutput:
+    """The files in a sessionize output directory, or `XccError` saying what is wrong."""
+    if not directory.is_dir():
+        raise XccError(f"{directory} is not a directory: run `xcc-sessions sessionize` first")
+    output = SessionizeOutput(
+        sessions=directory / "sessions.parquet",
+        events=directory / "events.parquet",
+        summary=_read_summary(directory / "summary.json"),
+    )
+    _check_parquet(output.sessions, SESSIONS)
+    _check_parquet(output.events, EVENTS)
+    return output
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    try:
+        summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XccError(f"{path} is missing: is {path.parent} a sessionize output?") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise XccError(f"cannot read {path}: {error}") from None
+    source = summary.get("input") if isinstance(summary, dict) else None
+    missing = [key for key in (*SUMMARY_COUNTS, "gap_seconds") if key not in summary]
+    if not isinstance(source, dict):
+        missing.append("input")
+    else:
+        missing += [f"input.{key}" for key in ("path", "bytes", "sha256") if key not in source]
+    if missing:
+        raise XccError(f"{path} lacks {', '.join(missing)}: is it a sessionize summary?")
+    return summary
+
+
+def _check_parquet(path: Path, contract: pl.Schema) -> None:
+    if not path.is_file():
+        raise XccError(f"{path} is missing: is {path.parent} a sessionize output?")
+    try:
+        found = pl.read_parquet_schema(path)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise XccError(f"{path} is not a readable Parquet file: {_one_line(error)}") from None
+    wrong = [
+        f"{name} ({found.get(name, 'missing')}, expected {dtype})"
+        for name, dtype in contract.items()
+        if found.get(name) != dtype
+    ]
+    if wrong:
+        raise XccError(f"{path} does not match the sessionize contract: {', '.join(wrong)}")
+
+
+def _load_run(output: SessionizeOutput, sessions: int, events: int, started: float) -> LoadRun:
+    summary = output.summary
+    source = summary["input"]
+    return LoadRun(
+        loaded_at=datetime.now(UTC).replace(tzinfo=None),
+        source_path=str(source["path"]),
+        source_bytes=int(source["bytes"]),
+        source_sha256=str(source["sha256"]),
+        gap_seconds=float(summary["gap_seconds"]),
+        **{key: int(summary[key]) for key in SUMMARY_COUNTS},
+        sessions_loaded=sessions,
+        events_loaded=events,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+# PostgreSQL
+
+
+def _load_postgres(
+    output: SessionizeOutput, database: Database, started: float
+) -> tuple[int, int, int]:
+    connection = connect_postgres(database)
+    try:
+        with connection:  # commits if the block completes, rolls back if it raises
+            cursor = connection.cursor()
+            _run(cursor, "postgres_lock_load")
+            for name in SCHEMA_QUERIES:
+                _run(cursor, name)
+            _run(cursor, "postgres_drop_staging")
+            _run(cursor, "postgres_create_sessions_staging")
+            _run(cursor, "postgres_create_events_staging")
+            sessions = _copy(cursor, "sessions_staging", output.sessions, SESSIONS)
+            events = _copy(cursor, "events_staging", output.events, EVENTS)
+            _run(cursor, "postgres_constrain_sessions_staging")
+            _run(cursor, "postgres_constrain_events_staging")
+            _run(cursor, "postgres_index_events_staging")
+            _run(cursor, "postgres_analyze_staging")
+            _swap(connection, database)
+            run = _load_run(output, sessions, events, started)
+            cursor.execute(load_query("insert_load_run"), astuple(run))
+            inserted = cursor.fetchone()
+    except psycopg.Error as error:
+        raise XccError(
+            f"loading into {database.display} failed, its data is unchanged: "
+            f"{postgres_reason(error, database)}"
+        ) from None
+    finally:
+        connection.close()
+    run_id = inserted[0] if inserted else None
+    assert isinstance(run_id, int)
+    return run_id, sessions, events
+
+
+def _run(cursor: psycopg.Cursor[Any], name: str) -> None:
+    cursor.execute(load_query(name))
+
+
+def _copy(cursor: psycopg.Cursor[Any], table: str, path: Path, contract: pl.Schema) -> int:
+    """COPY the Parquet file into `table` (created in this transaction); returns the rows.
+
+    Binary COPY, fed row by row from Parquet batches, measured faster than CSV written by
+    polars: PostgreSQL parses binary fields far more cheaply, and on a shared machine the
+    server's parsing is the bottleneck (benchmarks/load.py compares the two). FREEZE writes the
+    rows already frozen, sparing the vacuum that would otherwise rewrite every page.
+    """
+    columns = contract.names()
+    statement = sql.SQL("copy {} ({}) from stdin (format binary, freeze)").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    rows = 0
+    batches = pl.scan_parquet(path).select(columns).collect_batches(chunk_size=COPY_BATCH_ROWS)
+    # The queued writer sends to the server from a thread while this one formats the next rows.
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        copy.set_types([POSTGRES_TYPES[type(dtype)] for dtype in contract.dtypes()])
+        try:
+            for batch in batches:
+                for row in zip(*(column.to_list() for column in batch.iter_columns()), strict=True):
+                    copy.write_row(row)
+                rows += batch.height
+        except pl.exceptions.PolarsError as error:
+            raise XccError(
+                f"{path} is damaged, the database is unchanged: {_one_line(error)}"
+            ) from None
+    return rows
+
+
+def _swap(connection: PostgresConnection, database: Database) -> None:
+    """Replace the live tables by the staging ones, waiting for readers in short rounds.
+
+    A waiting ACCESS EXCLUSIVE request makes every new reader queue behind it, so the swap waits
+    at most SWAP_LOCK_TIMEOUT per round, steps back (to a savepoint) to let the queue drain, and
+    tries again.
+    """
+    cursor = connection.cursor()
+    for _attempt in range(SWAP_ATTEMPTS):
+        try:
+            with connection.transaction():
+                cursor.execute(load_query("postgres_set_lock_timeout"), (SWAP_LOCK_TIMEOUT,))
+                _run(cursor, "postgres_lock_live")
+            break
+        except psycopg.errors.LockNotAvailable:
+            time.sleep(0.1)
+    else:
+        raise XccError(
+            f"the sessions and events tables in {database.display} stayed in use by other "
+            "sessions; their data is unchanged, try again when they finish"
+        )
+    _run(cursor, "postgres_drop_live")
+    _run(cursor, "postgres_rename_sessions_staging")
+    _run(cursor, "postgres_rename_events_staging")
+    for kind, table, name in cursor.execute(load_query("postgres_staging_names")).fetchall():
+        staging_name = sql.Identifier(str(name))
+        live_name = sql.Identifier(str(name).replace("_staging", "", 1))
+        if kind == "index":
+            statement = sql.SQL("alter index {} rename to {}").format(staging_name, live_name)
+        else:
+            statement = sql.SQL("alter table {} rename constraint {} to {}").format(
+                sql.Identifier(str(table)), staging_name, live_name
+            )
+        cursor.execute(statement)
+
+
+# DuckDB
+
+
+def _load_duckdb(
+    output: SessionizeOutput, database: Database, started: float
+) -> tuple[int, int, int]:
+    connection = connect_duckdb(database)
+    try:
+        connection.begin()
+        for name in ("duckdb_drop_events", "duckdb_drop_sessions", *DUCKDB_TABLES):
+            connection.execute(load_query(name))
+        sessions = _inserted(connection, "duckdb_insert_sessions", output.sessions)
+        events = _inserted(connection, "duckdb_insert_events", output.events)
+        # Built once over the loaded rows: faster than growing it row by row.
+        connection.execute(load_query("create_events_session_id_index"))
+        run = _load_run(output, sessions, events, started)
+        inserted = connection.execute(load_query("insert_load_run"), astuple(run)).fetchone()
+        connection.commit()
+    except duckdb.Error as error:
+        raise XccError(
+            f"loading into {database.display} failed, its data is unchanged: {duckdb_reason(error)}"
+        ) from None
+    finally:
+        connection.close()  # without a commit, closing rolls the transaction back
+    run_id = inserted[0] if inserted else None
+    assert isinstance(run_id, int)
+    return run_id, sessions, events
+
+
+def _inserted(connection: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
+    row = connection.execute(load_query(name), [str(path)]).fetchone()
+    assert row is not None
+    return int(row[0])
