@@ -295,7 +295,7 @@ def load_command(
 ) -> None:
     """Load sessionize's output into the database, replacing the previous load.
 
-    Example: xcc-sessions load data --database postgresql://xcc:xcc@127.0.0.1:5432/xcc
+    Example: xcc-sessions load data -d postgresql://xcc:xcc@localhost:5432/xcc
 
     Reads DIR/sessions.parquet, events.parquet and summary.json, creates the tables where they
     are missing, and replaces all sessions and events in one transaction: queries running
