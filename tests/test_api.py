@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
+import httpx
 import psycopg
 import pytest
 from sessions_data import customer, session, worked_example, write_sessions
@@ -443,3 +445,57 @@ def test_openapi_schema_names_exactly_the_order_metric_keys(client: TestClient) 
     schema = spec["components"]["schemas"]["OrderMetrics"]
 
     assert sorted(schema["properties"]) == sorted(client.get("/metrics/orders").json())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_command_answers_over_http_under_uvicorn(tmp_path: Path) -> None:
+    database = Database("duckdb", str(tmp_path / "served.duckdb"))
+    write_sessions(database, worked_example())
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "xcc_sessions", "serve", "-d", database.location, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = _get_when_up(f"http://127.0.0.1:{port}/metrics/orders", seconds=30)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, log = server.communicate(timeout=30)
+
+    assert (body, server.returncode) == (WORKED_EXAMPLE_METRICS, 0), log
+
+
+def _get_when_up(url: str, *, seconds: float) -> object:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return httpx.get(url, timeout=5).json()
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_serve_command_on_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "xcc_sessions", "serve", "-p", str(port), "-q"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "check --host, or choose another --port\n",
+    )

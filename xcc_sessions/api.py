@@ -7,11 +7,13 @@ request, names the query and shapes the JSON. Errors are JSON too: {"error": "..
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,6 +22,7 @@ from starlette.routing import Route
 
 from xcc_sessions import __version__
 from xcc_sessions.database import Database
+from xcc_sessions.errors import XccError
 from xcc_sessions.openapi import openapi_spec
 from xcc_sessions.readers import DatabaseUnavailableError, Reader, Row, open_reader
 
@@ -61,6 +64,43 @@ def create_app(database: Database, *, timeout: float = 3.0) -> Starlette:
     )
     app.state.reader = reader
     return app
+
+
+def serve(
+    database: Database,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    access_log: bool = False,
+) -> None:
+    """Serve the API over `database` under uvicorn until interrupted."""
+    check_port_free(host, port)
+    uvicorn.run(
+        create_app(database),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="on",
+    )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a clear message, before uvicorn starts, when `host:port` cannot be listened on."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind, protocol) as probe:
+            # As uvicorn binds: a port in TIME_WAIT from a previous server is free to reuse.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise XccError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}; "
+            "check --host, or choose another --port"
+        ) from None
 
 
 def index(request: Request) -> JSONResponse:

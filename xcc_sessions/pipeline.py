@@ -1,0 +1,67 @@
+"""The main job in one call: fetch (when the source is a URL), sessionize, load.
+
+`xcc-sessions run` calls this and then serves the API; `xcc-sessions demo` calls it on a
+generated file. Each step is the library function its own command uses, so the one-command
+path and the step-by-step path cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from xcc_sessions.database import Database
+from xcc_sessions.errors import XccError
+from xcc_sessions.fetch import fetch
+from xcc_sessions.load import LoadResult, load
+from xcc_sessions.sessionize import sessionize
+
+Report = Callable[[str], None]
+
+
+def is_url(source: str) -> bool:
+    """Whether `source` names something to download rather than a local file."""
+    return urlsplit(source).scheme.lower() in ("http", "https")
+
+
+def prepare(
+    source: str,
+    database: Database,
+    *,
+    gap: timedelta = timedelta(minutes=30),
+    data_dir: Path = Path("data"),
+    force: bool = False,
+    progress: bool = False,
+    report: Report | None = None,
+) -> LoadResult:
+    """Bring `source` (a URL or a local event file) into `database` as sessions.
+
+    A URL is downloaded to DATA_DIR/<its file name> (again only when the server has a newer
+    copy, or `force`); the sessionize output is written to `data_dir` and loaded from there.
+    `report` receives one line per finished step.
+    """
+    say = report or _silent
+    if is_url(source):
+        name = PurePosixPath(urlsplit(source).path).name or "events.json"
+        fetched = fetch(source, data_dir / name, force=force, progress=progress)
+        events = fetched.path
+        verb = "Downloaded" if fetched.downloaded else "Up to date:"
+        say(f"{verb} {events}")
+    else:
+        events = Path(source)
+        if not events.is_file():
+            raise XccError(f"no event file at {events}: give a file or a URL to download")
+    sessionize(events, data_dir, gap=gap)
+    say(f"Sessionized {events} into {data_dir}/")
+    result = load(data_dir, database)
+    say(
+        f"Loaded run {result.run_id}: {result.sessions_loaded:,} sessions and "
+        f"{result.events_loaded:,} events into {database.display}"
+    )
+    return result
+
+
+def _silent(line: str) -> None:
+    """Report nothing."""
