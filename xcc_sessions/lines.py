@@ -1,0 +1,266 @@
+"""Read an NDJSON events file into one classified row per input line.
+
+Every line keeps its 1-based number and becomes exactly one of: blank, rejected (with a reason
+code from `REASONS`), or parsed (its fields as typed columns). Deciding anonymous, duplicate and
+sessionized is the sessionizer's job; this module only answers "is this line a valid event?".
+
+How a line is judged, and why two paths: Polars' `str.json_decode` is fast but errors on a whole
+batch when one line is not JSON, and it coerces silently (`1.5` or `true` decode as the integer
+1, a number decodes as a string). So each batch is decoded by Polars with every typed field read
+as text, and a line keeps that fast result only when it is *certified*: the raw text shows every
+`id`/`customer-id` key with an integer or null value, every `type` key with a string or null, and
+no `\\u` escape that could spell a key or a lone surrogate. Anything else (a batch that fails to
+decode, an uncertified line) is judged line by line by Python's `json` module, which sees the
+real JSON types. Both paths apply the same rules, in the order of `REASONS`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Final
+
+import polars as pl
+
+from xcc_sessions.schema import TIMESTAMP
+
+REASONS: Final[dict[str, str]] = {
+    "invalid_json": "the line is not valid JSON (RFC 8259; NaN, Infinity and lone surrogates "
+    "are not JSON)",
+    "not_an_object": "the line is JSON but not an object",
+    "missing_id": "id is missing or null",
+    "invalid_id": "id is not a JSON integer (no fraction or exponent) within 64 bits",
+    "missing_type": "type is missing or null",
+    "invalid_type": "type is not a string",
+    "missing_event": "event is missing or null",
+    "invalid_event": "event is not an object",
+    "invalid_customer_id": "event.customer-id is neither null nor a JSON integer within 64 bits "
+    "(a missing customer-id counts as null)",
+    "missing_timestamp": "event.timestamp is missing or null",
+    "invalid_timestamp": "event.timestamp is not an ISO 8601 date-time string "
+    "(YYYY-MM-DDTHH:MM:SS, optional fraction, optional Z or +HH:MM)",
+}
+"""Rejection reason codes (stable, shown in rejected.ndjson), in the order the rules check them."""
+
+PAYLOAD_FIELDS: Final = ("user-agent", "ip", "page", "referrer", "query", "product", "position")
+"""Event fields carried to the output but never a reason to reject a line."""
+
+_EVENT_FIELDS: Final = ("customer-id", "timestamp", *PAYLOAD_FIELDS)
+
+# Every scalar is read as text here; the typed columns are derived below with explicit rules.
+RAW_EVENT: Final = pl.Struct(
+    {
+        "id": pl.String(),
+        "type": pl.String(),
+        "event": pl.Struct({name: pl.String() for name in _EVENT_FIELDS}),
+    }
+)
+PARSED: Final = pl.Struct({"json_reason": pl.String(), "raw": RAW_EVENT})
+
+# A line is *safe* for Polars' decode when it is JSON of the feed's shape, proven by regexes:
+# an object whose values are scalars or flat objects of scalars (nesting depth 2 is a regular
+# language), numbers short enough never to overflow, no escape that could spell a key in
+# disguise (\u0000-\u007f) or be a lone surrogate (\ud800-\udfff), and every id/customer-id key
+# holding an integer or null and every type key a string or null.
+_WS = r"[ \t]*"
+_STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
+_RISKY_ESCAPE = r"\\u(?:00[0-7]|[dD][89a-fA-F])"
+_NUMBER = r"-?(?:0|[1-9][0-9]{0,18})(?:\.[0-9]{1,17})?"
+_SCALAR = f"(?:{_STRING}|{_NUMBER}|true|false|null)"
+_FLAT_MEMBER = f"{_STRING}{_WS}:{_WS}{_SCALAR}{_WS}"
+_FLAT = rf"\{{{_WS}(?:{_FLAT_MEMBER}(?:,{_WS}{_FLAT_MEMBER})*)?\}}"
+_MEMBER = f"{_STRING}{_WS}:{_WS}(?:{_SCALAR}|{_FLAT}){_WS}"
+_SAFE_JSON = rf"^{_WS}\{{{_WS}(?:{_MEMBER}(?:,{_WS}{_MEMBER})*)?\}}{_WS}$"
+_TYPED_KEY = r'"(?:id|customer-id|type|event|timestamp)"\s*:'
+_WELL_TYPED_KEY = (
+    r'"(?:id|customer-id)"\s*:\s*(?:-?[0-9]+|null)\s*[,}]'
+    r'|"(?:type|timestamp)"\s*:\s*(?:"|null\s*[,}])'
+    r'|"event"\s*:\s*(?:\{|null\s*[,}])'
+)
+
+_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?$"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _safe(text: pl.Expr) -> pl.Expr:
+    """True where Polars' decode of the line cannot fail and sees the exact JSON types."""
+    keys_well_typed = text.str.count_matches(_TYPED_KEY) == text.str.count_matches(_WELL_TYPED_KEY)
+    return text.str.contains(_SAFE_JSON) & keys_well_typed & ~text.str.contains(_RISKY_ESCAPE)
+
+
+def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Polars keeps the first of duplicated keys; the exact path must agree with it.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        result.setdefault(key, value)
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_first_key_wins, parse_constant=_reject_constant
+)
+
+
+def _is_int64(value: Any) -> bool:
+    return type(value) is int and _INT64_MIN <= value <= _INT64_MAX
+
+
+def _scalar(value: Any) -> Any:
+    """A payload value as the fast path would see it: containers and non-finite numbers null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, str | int | float | bool) or value is None else None
+
+
+def judge_exactly(text: str) -> tuple[str | None, str | None]:
+    """One line judged by Python's json: (reason, None) or (None, an equivalent clean line)."""
+    try:
+        document = _DECODER.decode(text)
+        # A lone surrogate decodes to a str that cannot be encoded: not portable JSON text.
+        clean_text = json.dumps(document, ensure_ascii=False).encode()
+    except (ValueError, RecursionError, UnicodeEncodeError):
+        return "invalid_json", None
+    del clean_text
+    if not isinstance(document, dict):
+        return "not_an_object", None
+    reason = _structural_reason(document)
+    if reason is not None:
+        return reason, None
+    event = document["event"]
+    clean = {
+        "id": document["id"],
+        "type": document["type"],
+        "event": {name: _scalar(event.get(name)) for name in _EVENT_FIELDS},
+    }
+    timestamp = event.get("timestamp")
+    if isinstance(timestamp, dict | list):
+        # Still present, so still an invalid (not a missing) timestamp downstream.
+        clean["event"]["timestamp"] = json.dumps(timestamp)
+    return None, json.dumps(clean, ensure_ascii=False)
+
+
+def _structural_reason(document: dict[str, Any]) -> str | None:
+    identifier, kind, event = document.get("id"), document.get("type"), document.get("event")
+    if identifier is None:
+        return "missing_id"
+    if not _is_int64(identifier):
+        return "invalid_id"
+    if kind is None:
+        return "missing_type"
+    if not isinstance(kind, str):
+        return "invalid_type"
+    if event is None:
+        return "missing_event"
+    if not isinstance(event, dict):
+        return "invalid_event"
+    customer = event.get("customer-id")
+    if customer is not None and not _is_int64(customer):
+        return "invalid_customer_id"
+    return None
+
+
+def _decode_exactly(texts: pl.Series) -> pl.Series:
+    """Map a batch of doubtful lines (nulls elsewhere) to `PARSED` structs, one by one."""
+    reasons: list[str | None] = []
+    clean: list[str | None] = []
+    for text in texts if texts.null_count() < texts.len() else ():
+        reason, clean_text = (None, None) if text is None else judge_exactly(text)
+        reasons.append(reason)
+        clean.append(clean_text)
+    if not reasons:
+        return pl.Series(texts.name, [None] * texts.len(), dtype=PARSED)
+    return pl.DataFrame(
+        {
+            "json_reason": pl.Series(reasons, dtype=pl.String()),
+            "raw": pl.Series(clean, dtype=pl.String()).str.json_decode(RAW_EVENT),
+        }
+    ).to_struct(texts.name)
+
+
+def _timestamp(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 text as naive UTC microseconds: naive means UTC, Z and offsets are converted."""
+    naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
+    offset = (
+        text.str.replace(r"Z$", "+00:00")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False)
+        .dt.replace_time_zone(None)
+    )
+    return pl.when(text.str.contains(_ISO_DATETIME)).then(pl.coalesce(naive, offset))
+
+
+def _reason(raw: pl.Expr, json_reason: pl.Expr, timestamp: pl.Expr) -> pl.Expr:
+    identifier, kind, event = (raw.struct.field(name) for name in ("id", "type", "event"))
+    customer = event.struct.field("customer-id")
+    checks = [
+        (identifier.is_null(), "missing_id"),
+        (identifier.cast(pl.Int64(), strict=False).is_null(), "invalid_id"),
+        (kind.is_null(), "missing_type"),
+        (event.is_null(), "missing_event"),
+        (
+            customer.is_not_null() & customer.cast(pl.Int64(), strict=False).is_null(),
+            "invalid_customer_id",
+        ),
+        (event.struct.field("timestamp").is_null(), "missing_timestamp"),
+        (timestamp.is_null(), "invalid_timestamp"),
+    ]
+    return pl.coalesce(
+        json_reason, *(pl.when(failed).then(pl.lit(code)) for failed, code in checks)
+    )
+
+
+def classify_lines(events: str) -> pl.LazyFrame:
+    """One row per line: line, blank, reason, text (rejected lines only) and the event columns.
+
+    The event columns (id, customer_id, type lower-cased, timestamp and the payload) are null
+    for blank and rejected lines.
+    """
+    text = pl.col("text")
+    exact = pl.col("exact")
+    raw = pl.coalesce(pl.col("fast"), exact.struct.field("raw"))
+    event = raw.struct.field("event")
+    return (
+        pl.scan_lines(events, name="text", row_index_name="line", row_index_offset=1)
+        .with_columns(blank=text.str.strip_chars(" \t").str.len_bytes() == 0)
+        .with_columns(safe=~pl.col("blank") & _safe(text))
+        .with_columns(
+            fast=pl.when("safe").then(text).str.json_decode(RAW_EVENT),
+            exact=pl.when(~pl.col("safe") & ~pl.col("blank"))
+            .then(text)
+            .map_batches(_decode_exactly, return_dtype=PARSED, is_elementwise=True),
+        )
+        .with_columns(timestamp=_timestamp(event.struct.field("timestamp")))
+        .with_columns(
+            reason=pl.when(~pl.col("blank")).then(
+                _reason(raw, exact.struct.field("json_reason"), pl.col("timestamp"))
+            )
+        )
+        .select(
+            "line",
+            "blank",
+            "reason",
+            text=pl.when(pl.col("reason").is_not_null()).then(text),
+            **_event_columns(raw, event),
+        )
+    )
+
+
+def _event_columns(raw: pl.Expr, event: pl.Expr) -> dict[str, pl.Expr]:
+    accepted = pl.col("reason").is_null() & ~pl.col("blank")
+    columns = {
+        "id": raw.struct.field("id").cast(pl.Int64(), strict=False),
+        "customer_id": event.struct.field("customer-id").cast(pl.Int64(), strict=False),
+        "type": raw.struct.field("type").str.to_lowercase(),
+        "timestamp": pl.col("timestamp").cast(TIMESTAMP),
+        "page": event.struct.field("page"),
+        "referrer": event.struct.field("referrer"),
+        "query": event.struct.field("query"),
+        "product": event.struct.field("product").cast(pl.Int64(), strict=False),
+        "position": event.struct.field("position").cast(pl.Int32(), strict=False),
+        "user_agent": event.struct.field("user-agent"),
+        "ip": event.struct.field("ip"),
+    }
+    return {name: pl.when(accepted).then(value) for name, value in columns.items()}

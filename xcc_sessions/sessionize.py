@@ -1,0 +1,279 @@
+"""Raw NDJSON events in, customer sessions out, with every input line accounted for.
+
+The rules (the contract; the README and the tests state them the same way):
+
+1. Every input line is exactly one of: blank (only spaces or tabs), rejected (see
+   `xcc_sessions.lines.REASONS`), duplicate (its id was already on an earlier line that was
+   neither blank nor rejected: the first line wins), anonymous (customer-id null or missing),
+   or a sessionized event. lines = blank + rejected + anonymous + duplicates + events.
+2. Rejected lines never stop the run: each goes to rejected.ndjson with its 1-based line
+   number, reason code and original text.
+3. Timestamps without a zone are UTC; Z and offsets are converted to UTC; microseconds kept.
+4. Types are compared lower-cased (and written lower-cased); `placed_order` is the order;
+   unknown types are ordinary events.
+5. Per customer, events are ordered by (timestamp, id). A session starts at a customer's first
+   event and wherever the gap to the previous event is greater than the inactivity timeout;
+   a gap exactly equal to the timeout stays in the session (as Spark's session_window).
+6. A session's referrer is the first non-null referrer among its events in order, its
+   landing page the page of its first page_view, its user agent and ip those of its first
+   event; session_id is f"{customer_id}-{started_at:%Y%m%dT%H%M%S%f}Z".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from xcc_sessions.errors import XccError
+from xcc_sessions.gap import parse_gap
+from xcc_sessions.lines import classify_lines
+from xcc_sessions.schema import EVENTS, SESSIONS
+
+__all__ = ["InputFile", "RejectedLinesError", "Summary", "parse_gap", "sessionize"]
+
+ORDER_TYPE: Final = "placed_order"
+PAGE_VIEW_TYPE: Final = "page_view"
+OUTPUT_FILES: Final = ("sessions.parquet", "events.parquet", "rejected.ndjson", "summary.json")
+_PAYLOAD: Final = ("page", "referrer", "query", "product", "position", "user_agent", "ip")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one sessionize run read and wrote; `to_json()` is summary.json."""
+
+    lines: int
+    blank: int
+    rejected: int
+    rejected_by_reason: Mapping[str, int]
+    anonymous: int
+    duplicates: int
+    events: int
+    customers: int
+    sessions: int
+    gap_seconds: float
+    input: InputFile
+    seconds: float = field(compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "blank": self.blank,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(self.rejected_by_reason),
+            "anonymous": self.anonymous,
+            "duplicates": self.duplicates,
+            "events": self.events,
+            "customers": self.customers,
+            "sessions": self.sessions,
+            "gap_seconds": self.gap_seconds,
+            "input": {
+                "path": self.input.path,
+                "bytes": self.input.bytes,
+                "sha256": self.input.sha256,
+            },
+            "seconds": self.seconds,
+        }
+
+
+class RejectedLinesError(XccError):
+    """Strict mode found rejected lines; the outputs and the summary are written all the same."""
+
+    def __init__(self, summary: Summary, output_dir: Path) -> None:
+        super().__init__(
+            f"{summary.rejected:,} rejected line(s) in strict mode; "
+            f"see {output_dir / 'rejected.ndjson'}"
+        )
+        self.summary = summary
+
+
+def sessionize(
+    events: Path,
+    output_dir: Path,
+    *,
+    gap: timedelta = timedelta(minutes=30),
+    strict: bool = False,
+) -> Summary:
+    """Sessionize the NDJSON file `events` into `output_dir` (see the module's rules).
+
+    Writes sessions.parquet, events.parquet, rejected.ndjson and summary.json, each complete or
+    not at all. Raises `XccError` for an unreadable input or output, and `RejectedLinesError`
+    after writing everything when `strict` and any line was rejected.
+    """
+    started = time.perf_counter()
+    size = _input_size(events)
+    _prepare(output_dir)
+    digest = _Sha256(events)
+    digest.start()
+
+    lines = _read_lines(events)
+    accepted = lines.filter(~pl.col("blank") & pl.col("reason").is_null()).with_columns(
+        duplicate=~pl.col("id").is_first_distinct()
+    )
+    sessionized = sessionize_events(
+        accepted.lazy().filter(~pl.col("duplicate") & pl.col("customer_id").is_not_null()), gap
+    ).collect()
+    events_frame = sessionized.select(EVENTS.names()).cast(EVENTS)
+    sessions_frame = sessions_of(sessionized.lazy()).collect()
+
+    rejected = lines.filter(pl.col("reason").is_not_null())
+    by_reason = rejected.group_by("reason").len().sort("reason")
+    digest.join()
+    summary = Summary(
+        lines=lines.height,
+        blank=int(lines["blank"].sum()),
+        rejected=rejected.height,
+        rejected_by_reason=dict(by_reason.iter_rows()),
+        anonymous=accepted.filter(~pl.col("duplicate") & pl.col("customer_id").is_null()).height,
+        duplicates=int(accepted["duplicate"].sum()),
+        events=events_frame.height,
+        customers=events_frame["customer_id"].n_unique(),
+        sessions=sessions_frame.height,
+        gap_seconds=gap.total_seconds(),
+        input=InputFile(path=str(events), bytes=size, sha256=digest.hexdigest()),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    _write_outputs(output_dir, summary, sessions_frame, events_frame, rejected)
+    if strict and summary.rejected:
+        raise RejectedLinesError(summary, output_dir)
+    return summary
+
+
+def _read_lines(events: Path) -> pl.DataFrame:
+    """Classified lines, with the payload kept only where a customer makes it an event."""
+    logged_in = pl.col("customer_id").is_not_null()
+    try:
+        return (
+            classify_lines(str(events))
+            .with_columns(
+                pl.when(logged_in).then(pl.col(name)).alias(name)
+                for name in ("type", "timestamp", *_PAYLOAD)
+            )
+            .collect(engine="streaming")
+        )
+    except pl.exceptions.ComputeError as error:
+        if "utf8" in str(error).lower() or "utf-8" in str(error).lower():
+            raise XccError(f"{events} is not UTF-8 text; events must be UTF-8 NDJSON") from None
+        raise
+
+
+def sessionize_events(events: pl.LazyFrame, gap: timedelta) -> pl.LazyFrame:
+    """Events (customer_id not null) with session_id and session_index, in output order."""
+    customer, timestamp = pl.col("customer_id"), pl.col("timestamp")
+    new_session = (customer != customer.shift(1)).fill_null(True) | (
+        (timestamp - timestamp.shift(1)) > gap
+    )
+    started_at = pl.when(new_session).then(timestamp).forward_fill()
+    return (
+        events.sort("customer_id", "timestamp", "id")
+        .with_columns(new_session=new_session)
+        .with_columns(
+            session_id=pl.format("{}-{}Z", customer, started_at.dt.strftime("%Y%m%dT%H%M%S%6f")),
+            session_index=pl.col("new_session").cum_sum().over("customer_id").cast(pl.Int32()),
+        )
+    )
+
+
+def sessions_of(events: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per session from sessionized events in output order (see the module's rules)."""
+    kind, timestamp = pl.col("type"), pl.col("timestamp")
+    started_at, ended_at = timestamp.first(), timestamp.last()
+    return (
+        events.group_by("session_id", maintain_order=True)
+        .agg(
+            customer_id=pl.col("customer_id").first(),
+            session_index=pl.col("session_index").first(),
+            started_at=started_at,
+            ended_at=ended_at,
+            duration_seconds=(ended_at - started_at).dt.total_microseconds() / 1_000_000,
+            event_count=pl.len().cast(pl.Int32()),
+            page_view_count=(kind == PAGE_VIEW_TYPE).sum().cast(pl.Int32()),
+            order_count=(kind == ORDER_TYPE).sum().cast(pl.Int32()),
+            first_order_at=timestamp.filter(kind == ORDER_TYPE).first(),
+            referrer=pl.col("referrer").drop_nulls().first(),
+            landing_page=pl.col("page").filter(kind == PAGE_VIEW_TYPE).first(),
+            user_agent=pl.col("user_agent").first(),
+            ip=pl.col("ip").first(),
+        )
+        .select(SESSIONS.names())
+        .cast(SESSIONS)
+    )
+
+
+def _input_size(events: Path) -> int:
+    try:
+        if events.is_dir():
+            raise XccError(f"{events} is a directory; give the NDJSON events file")
+        with events.open("rb"):
+            return events.stat().st_size
+    except FileNotFoundError:
+        raise XccError(f"{events} does not exist; fetch it first (xcc-sessions fetch)") from None
+    except OSError as error:
+        raise XccError(f"cannot read {events}: {error.strerror}") from None
+
+
+def _prepare(output_dir: Path) -> None:
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise XccError(f"{output_dir} exists and is not a directory") from None
+    except OSError as error:
+        raise XccError(f"cannot create {output_dir}: {error.strerror}") from None
+    if not os.access(output_dir, os.W_OK):
+        raise XccError(f"cannot write to {output_dir}: permission denied")
+
+
+def _write_outputs(
+    output_dir: Path,
+    summary: Summary,
+    sessions: pl.DataFrame,
+    events: pl.DataFrame,
+    rejected: pl.DataFrame,
+) -> None:
+    """Write every output beside its final name, then rename: readers never see half a file."""
+    staged = {name: output_dir / f".{name}.partial" for name in OUTPUT_FILES}
+    try:
+        sessions.write_parquet(staged["sessions.parquet"])
+        events.write_parquet(staged["events.parquet"])
+        rejected.select("line", "reason", "text").write_ndjson(staged["rejected.ndjson"])
+        staged["summary.json"].write_text(json.dumps(summary.to_json(), indent=2) + "\n")
+        for name, path in staged.items():
+            path.replace(output_dir / name)
+    except OSError as error:
+        raise XccError(f"cannot write to {output_dir}: {error.strerror}") from None
+    finally:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+
+
+class _Sha256(threading.Thread):
+    """Hash the input beside the Polars work: hashlib releases the GIL on large blocks."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self._path = path
+        self._hash = hashlib.sha256()
+
+    def run(self) -> None:
+        with self._path.open("rb") as file:
+            while block := file.read(1 << 20):
+                self._hash.update(block)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
