@@ -155,6 +155,56 @@ def generate_command(
     typer.echo(output)
 
 
+@command("sessionize")
+def sessionize_command(
+    events: Annotated[
+        Path, typer.Argument(metavar="EVENTS", help="The NDJSON event file, one event a line.")
+    ] = DEFAULT_OUTPUT,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", metavar="DIR", help="Where the outputs go.")
+    ] = Path("data"),
+    gap: Annotated[
+        str,
+        typer.Option(
+            "--gap", "-g", metavar="GAP", help="Inactivity that ends a session: 30m, 1800s, 1h."
+        ),
+    ] = "30m",
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 (after writing everything) if any line is rejected."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Group each logged-in customer's events into sessions, accounting for every line.
+
+    Example: xcc-sessions sessionize data/events.json --gap 45m -o data
+
+    Writes DIR/sessions.parquet, events.parquet, rejected.ndjson (line, reason, text) and
+    summary.json, and prints the summary on stderr and DIR on stdout. Every line is blank,
+    rejected, a duplicate (an id already seen on an earlier line), anonymous (no customer-id)
+    or a sessionized event. A session ends when a customer is inactive for longer than GAP; a
+    gap of exactly GAP stays in the session. Reasons: invalid_json, not_an_object, missing_id,
+    invalid_id, missing_type, invalid_type, missing_event, invalid_event, invalid_customer_id,
+    missing_timestamp, invalid_timestamp (see docs or the module xcc_sessions.lines).
+    """
+    # Imported here so that other commands do not pay for polars at start-up.
+    from xcc_sessions.sessionize import RejectedLinesError, parse_gap, sessionize
+
+    inactivity = parse_gap(gap)
+    try:
+        summary = sessionize(events, output_dir, gap=inactivity, strict=strict)
+    except RejectedLinesError as error:
+        if not quiet:
+            typer.echo(error.summary.to_table(), err=True)
+        raise
+    if not quiet:
+        typer.echo(summary.to_table(), err=True)
+    typer.echo(json.dumps(summary.to_json()) if as_json else output_dir)
+
+
 ApiDatabase = Annotated[
     str | None,
     typer.Option(

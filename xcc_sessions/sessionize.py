@@ -91,6 +91,29 @@ class Summary:
             "seconds": self.seconds,
         }
 
+    def to_table(self) -> str:
+        """The summary as a small aligned table for people (the CLI prints it on stderr)."""
+        rows: list[tuple[str, str]] = [
+            ("lines", f"{self.lines:,}"),
+            ("  blank", f"{self.blank:,}"),
+            ("  rejected", f"{self.rejected:,}"),
+            *((f"    {reason}", f"{count:,}") for reason, count in self.rejected_by_reason.items()),
+            ("  anonymous", f"{self.anonymous:,}"),
+            ("  duplicates", f"{self.duplicates:,}"),
+            ("  events", f"{self.events:,}"),
+            ("customers", f"{self.customers:,}"),
+            ("sessions", f"{self.sessions:,}"),
+            ("gap", f"{self.gap_seconds:g} s"),
+            ("input", f"{self.input.path} ({self.input.bytes:,} bytes)"),
+            ("sha256", self.input.sha256),
+            ("seconds", f"{self.seconds:.1f}"),
+        ]
+        label_width = max(len(label) for label, _ in rows)
+        value_width = max(
+            len(value) for label, value in rows if not label.startswith(("in", "sha"))
+        )
+        return "\n".join(f"{label:<{label_width}}  {value:>{value_width}}" for label, value in rows)
+
 
 class RejectedLinesError(XccError):
     """Strict mode found rejected lines; the outputs and the summary are written all the same."""
