@@ -3,13 +3,30 @@ checked against what the product does."""
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import polars as pl
+import psycopg
 import pytest
+import typer
+import typer.core
+import typer.main
+from sessions_data import worked_example, write_sessions
+from starlette.testclient import TestClient
 
+from xcc_sessions.api import create_app
+from xcc_sessions.cli import app
+from xcc_sessions.database import Database
+from xcc_sessions.docs import cli_reference, help_texts
+from xcc_sessions.load import load
 from xcc_sessions.schema import EVENTS, SESSIONS
+from xcc_sessions.sessionize import sessionize
 from xcc_sessions.sql import load_query
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,3 +63,147 @@ def test_schema_doc_lists_every_column_of_each_table_in_order(table: str) -> Non
 @pytest.mark.parametrize(("table", "schema"), [("sessions", SESSIONS), ("events", EVENTS)])
 def test_table_columns_are_the_parquet_column_contract(table: str, schema: pl.Schema) -> None:
     assert ddl_columns(table) == schema.names()
+
+
+def command_options() -> dict[str, set[str]]:
+    """The option names each command accepts (help included), the program's own under ""."""
+    root = typer.main.get_command(app)
+    context = typer.Context(root, info_name="xcc-sessions", **root.context_settings)
+    assert isinstance(root, typer.core.TyperGroup)
+    commands = {"": root, **{name: root.commands[name] for name in root.list_commands(context)}}
+    return {
+        name: {"-h", "--help"}
+        | {
+            option
+            for parameter in command.get_params(context)
+            for option in (*parameter.opts, *parameter.secondary_opts)
+        }
+        for name, command in commands.items()
+    }
+
+
+def command_line_problems(line: str) -> list[str]:
+    """What in an `xcc-sessions ...` command line the CLI would refuse: an unknown command or
+    option. Values are not checked (they may name files that exist only on the user's disk)."""
+    words = shlex.split(line, comments=True)
+    words = words[words.index("xcc-sessions") + 1 :]
+    options = command_options()
+    command = ""
+    problems = []
+    for word in words:
+        if word.startswith("-") and word != "-":
+            name = word.split("=", 1)[0]
+            if name not in options[command]:
+                problems.append(f"{command or 'xcc-sessions'} has no option {name}")
+        elif not command and word in options:
+            command = word
+        elif not command:
+            problems.append(f"no command {word}")
+            break
+    return problems
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    written = (DOCS / "cli.md").read_text(encoding="utf-8")
+
+    assert written == cli_reference(), "run `uv run python -m xcc_sessions.docs` to regenerate"
+
+
+@pytest.mark.parametrize("name", list(help_texts()))
+def test_every_command_help_shows_an_example_the_cli_accepts(name: str) -> None:
+    examples = re.findall(r"^\s*Example: (.+)$", help_texts()[name], re.MULTILINE)
+
+    problems = [] if examples else ["no example"]
+    problems += [
+        f"{example}: {problem}"
+        for example in examples
+        for problem in (
+            command_line_problems(example)
+            if example.startswith(name)
+            else [f"not an example of {name}"]
+        )
+    ]
+
+    assert problems == []
+
+
+EXAMPLE_EVENTS = DOCS / "examples" / "events.ndjson"
+
+
+@pytest.fixture
+def example_database(database: Database, tmp_path: Path) -> Database:
+    """`database` loaded with the sessions of docs/examples/events.ndjson."""
+    sessionize(EXAMPLE_EVENTS, tmp_path / "example")
+    load(tmp_path / "example", database)
+    return database
+
+
+def run_sql(database: Database, statement: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The column names and rows `statement` returns."""
+    if database.engine == "duckdb":
+        with duckdb.connect(database.location, read_only=True) as connection:
+            cursor = connection.execute(statement)
+            return [column[0] for column in cursor.description], cursor.fetchall()
+    with psycopg.connect(database.location) as connection:
+        result = connection.execute(statement)
+        assert result.description is not None
+        return [column.name for column in result.description], result.fetchall()
+
+
+def markdown_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    """Rows as the docs show them: a Markdown table, numbers rounded to two decimals."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "null"
+        if isinstance(value, float | Decimal):
+            return f"{float(value):.2f}".rstrip("0").rstrip(".")
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def documented_queries() -> dict[str, tuple[str, str]]:
+    """Each example query in schema.md by its heading: (the SQL, the result table below it)."""
+    section = markdown_sections((DOCS / "schema.md").read_text(encoding="utf-8"))["Example queries"]
+    found = re.findall(
+        r"^### (.+?)$.*?^```sql\n(.+?)^```\n\n((?:^\|[^\n]*\n?)+)",
+        section,
+        re.MULTILINE | re.DOTALL,
+    )
+    return {title: (statement, table.strip()) for title, statement, table in found}
+
+
+def test_schema_doc_has_five_example_queries() -> None:
+    assert len(documented_queries()) == 5
+
+
+@pytest.mark.parametrize("title", list(documented_queries()))
+def test_example_query_gives_the_documented_result(example_database: Database, title: str) -> None:
+    statement, documented = documented_queries()[title]
+
+    assert markdown_table(*run_sql(example_database, statement)) == documented
+
+
+def metrics_doc_answers() -> list[Any]:
+    """The JSON answers metrics.md shows, in order: the brief's example, then the file's."""
+    text = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    return [json.loads(block) for block in re.findall(r"```json\n(.+?)\n```", text, re.DOTALL)]
+
+
+def test_metrics_doc_brief_example_is_what_the_api_answers(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    with TestClient(create_app(database)) as client:
+        answer = client.get("/metrics/orders").json()
+
+    assert answer == metrics_doc_answers()[0]
+
+
+def test_metrics_doc_file_example_is_what_the_api_answers(example_database: Database) -> None:
+    with TestClient(create_app(example_database)) as client:
+        answer = client.get("/metrics/orders").json()
+
+    assert answer == metrics_doc_answers()[1]
