@@ -1,0 +1,197 @@
+"""Line classification: every rejection reason, blank lines, timestamps, and the two paths.
+
+A line reaches Polars' fast decode only when regexes prove it safe; everything else is judged
+by Python's json. The tests below pin each rule and check that both paths agree.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from xcc_sessions.lines import REASONS, classify_lines
+
+TIMESTAMP = "2022-04-28T07:38:46.290271"
+
+
+def valid(**overrides: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "id": 1,
+        "type": "page_view",
+        "event": {"user-agent": "UA", "ip": "1.2.3.4", "customer-id": 7, "timestamp": TIMESTAMP},
+    }
+    line.update(overrides)
+    return line
+
+
+def classify(tmp_path: Path, *lines: str) -> pl.DataFrame:
+    path = tmp_path / "events.json"
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return classify_lines(str(path)).collect(engine="streaming")
+
+
+def reason_of(tmp_path: Path, line: str) -> str | None:
+    reason: str | None = classify(tmp_path, line)["reason"].item()
+    return reason
+
+
+REJECTED = [
+    ("nope", "invalid_json"),
+    ('{"id": 1,}', "invalid_json"),
+    ('{"id": 1} {"id": 2}', "invalid_json"),
+    ('{"id": NaN, "type": "x", "event": {}}', "invalid_json"),
+    ('{"id": "\\ud800", "type": "x", "event": {}}', "invalid_json"),
+    ("[1, 2]", "not_an_object"),
+    ('"text"', "not_an_object"),
+    ("null", "not_an_object"),
+    ("42", "not_an_object"),
+    (json.dumps(valid(id=None)), "missing_id"),
+    (json.dumps({"type": "x", "event": valid()["event"]}), "missing_id"),
+    (json.dumps(valid(id="1")), "invalid_id"),
+    (json.dumps(valid(id=1.5)), "invalid_id"),
+    (json.dumps(valid(id=1.0)), "invalid_id"),
+    (json.dumps(valid(id=True)), "invalid_id"),
+    (json.dumps(valid(id=2**63)), "invalid_id"),
+    (json.dumps(valid(id=[1])), "invalid_id"),
+    (json.dumps(valid(type=None)), "missing_type"),
+    (json.dumps(valid(type=5)), "invalid_type"),
+    (json.dumps(valid(type=False)), "invalid_type"),
+    (json.dumps(valid(type={"a": 1})), "invalid_type"),
+    (json.dumps(valid(event=None)), "missing_event"),
+    (json.dumps({"id": 1, "type": "x"}), "missing_event"),
+    (json.dumps(valid(event="e")), "invalid_event"),
+    (json.dumps(valid(event=[])), "invalid_event"),
+    (json.dumps(valid(event={"customer-id": "7", "timestamp": TIMESTAMP})), "invalid_customer_id"),
+    (json.dumps(valid(event={"customer-id": 7.5, "timestamp": TIMESTAMP})), "invalid_customer_id"),
+    (json.dumps(valid(event={"customer-id": 7})), "missing_timestamp"),
+    (json.dumps(valid(event={"customer-id": 7, "timestamp": None})), "missing_timestamp"),
+    (json.dumps(valid(event={"timestamp": "yesterday"})), "invalid_timestamp"),
+    (json.dumps(valid(event={"timestamp": "2022-02-30T00:00:00"})), "invalid_timestamp"),
+    (json.dumps(valid(event={"timestamp": "2022-04-28"})), "invalid_timestamp"),
+    (json.dumps(valid(event={"timestamp": "2022-04-28 07:38:46"})), "invalid_timestamp"),
+    (json.dumps(valid(event={"timestamp": 1651131526})), "invalid_timestamp"),
+    (json.dumps(valid(event={"timestamp": {"at": TIMESTAMP}})), "invalid_timestamp"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), REJECTED)
+def test_each_rule_rejects_with_its_reason(tmp_path: Path, line: str, reason: str) -> None:
+    assert reason_of(tmp_path, line) == reason
+
+
+def test_every_documented_reason_is_tested() -> None:
+    assert {reason for _, reason in REJECTED} == set(REASONS)
+
+
+def test_the_first_failing_rule_names_the_reason(tmp_path: Path) -> None:
+    line = json.dumps({"id": "x", "type": 5, "event": {"timestamp": "no"}})
+
+    assert reason_of(tmp_path, line) == "invalid_id"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        json.dumps(valid()),
+        json.dumps(valid(event={"customer-id": None, "timestamp": TIMESTAMP})),
+        json.dumps(valid(event={"timestamp": TIMESTAMP})),
+        json.dumps(valid(type="")),
+        json.dumps(valid(extra={"nested": [1, {"deep": True}]})),
+        json.dumps(valid(event={**valid()["event"], "product": {"not": "scalar"}})),
+    ],
+)
+def test_well_formed_lines_are_not_rejected(tmp_path: Path, line: str) -> None:
+    assert reason_of(tmp_path, line) is None
+
+
+def test_blank_lines_are_blank_not_rejected(tmp_path: Path) -> None:
+    frame = classify(tmp_path, "", "   ", "\t", json.dumps(valid()))
+
+    assert frame.select("line", "blank", "reason").rows() == [
+        (1, True, None),
+        (2, True, None),
+        (3, True, None),
+        (4, False, None),
+    ]
+
+
+def test_rejected_lines_keep_their_number_and_original_text(tmp_path: Path) -> None:
+    frame = classify(tmp_path, json.dumps(valid()), "", "{broken")
+
+    assert frame.filter(pl.col("reason").is_not_null()).select("line", "reason", "text").rows() == [
+        (3, "invalid_json", "{broken")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "expected"),
+    [
+        ("2022-04-28T07:38:46.290271", datetime(2022, 4, 28, 7, 38, 46, 290271)),
+        ("2022-04-28T07:38:46", datetime(2022, 4, 28, 7, 38, 46)),
+        ("2022-04-28T07:38:46.5", datetime(2022, 4, 28, 7, 38, 46, 500000)),
+        ("2022-04-28T07:38:46.290271Z", datetime(2022, 4, 28, 7, 38, 46, 290271)),
+        ("2022-04-28T09:38:46.290271+02:00", datetime(2022, 4, 28, 7, 38, 46, 290271)),
+        ("2022-04-28T00:30:00-01:30", datetime(2022, 4, 28, 2, 0)),
+        ("2022-04-28T07:38:46.123456789", datetime(2022, 4, 28, 7, 38, 46, 123456)),
+    ],
+)
+def test_timestamps_become_naive_utc_with_microseconds(
+    tmp_path: Path, timestamp: str, expected: datetime
+) -> None:
+    line = json.dumps(valid(event={"customer-id": 7, "timestamp": timestamp}))
+
+    assert classify(tmp_path, line)["timestamp"].item() == expected
+
+
+def test_types_are_lower_cased(tmp_path: Path) -> None:
+    assert classify(tmp_path, json.dumps(valid(type="PAGE_VIEW")))["type"].item() == "page_view"
+
+
+def test_duplicate_keys_keep_the_first_on_both_paths(tmp_path: Path) -> None:
+    fast = '{"id": 1, "id": 2, "type": "x", "event": {"timestamp": "2022-04-28T07:38:46"}}'
+    # The \u0069 escape spells "i": such a line takes the exact path.
+    exact = '{"id": 1, "\\u0069d": 2, "type": "x", "event": {"timestamp": "2022-04-28T07:38:46"}}'
+
+    assert classify(tmp_path, fast, exact)["id"].to_list() == [1, 1]
+
+
+def test_a_key_spelled_with_escapes_is_judged_by_its_real_name(tmp_path: Path) -> None:
+    line = '{"\\u0069d": "1", "type": "x", "event": {"timestamp": "2022-04-28T07:38:46"}}'
+
+    assert reason_of(tmp_path, line) == "invalid_id"
+
+
+def test_both_paths_give_the_same_columns(tmp_path: Path) -> None:
+    event = {
+        "user-agent": "Mozilla/5.0 (é)",
+        "ip": "1.2.3.4",
+        "customer-id": 7,
+        "timestamp": "2022-04-28T09:38:46.290271+02:00",
+        "page": "https://xcc-webshop.com/cart",
+        "referrer": "https://gonzalez.com",
+        "query": "yak shears",
+        "product": 1685,
+        "position": 3,
+    }
+    fast = json.dumps(valid(event=event))
+    # A nested array is outside the regex-proven shape, so this copy takes the exact path.
+    exact = json.dumps(valid(event=event, tags=[1, [2]]))
+
+    frame = classify(tmp_path, fast, exact).drop("line")
+
+    assert frame.row(0) == frame.row(1)
+
+
+def test_payload_values_of_another_json_type_are_read_leniently(tmp_path: Path) -> None:
+    event = {"customer-id": 7, "timestamp": TIMESTAMP, "product": "12", "position": 1.5}
+    fast = json.dumps(valid(event=event))
+    exact = json.dumps(valid(event={**event, "page": ["not", "text"]}))
+
+    frame = classify(tmp_path, fast, exact)
+
+    assert frame.select("product", "position", "page").rows() == [(12, None, None)] * 2
