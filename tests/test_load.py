@@ -1,0 +1,764 @@
+"""load: sessionize's Parquet output into PostgreSQL and DuckDB, atomically and idempotently.
+
+Every case that touches a database runs on both engines (the `database` fixture): a DuckDB file
+in tmp_path and a fresh schema on the real PostgreSQL. The input files are written here with
+polars and the column contract in xcc_sessions/schema.py, so each test states its data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import psycopg
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from xcc_sessions.cli import app
+from xcc_sessions.database import Database
+from xcc_sessions.errors import XccError
+from xcc_sessions.load import load
+from xcc_sessions.schema import EVENTS, SESSIONS
+from xcc_sessions.sql import load_query
+
+START = datetime(2022, 4, 28, 2, 44, 46, 290271)
+
+#: Text that trips up naive CSV or text COPY: quotes, separators, escapes, newlines, unicode.
+AWKWARD = 'a "quoted", tab\there\\N back\\slash\nnew line; Zoë 🛒 ,'
+
+
+def summary_for(sessions: pl.DataFrame, events: pl.DataFrame) -> dict[str, Any]:
+    return {
+        "lines": events.height + 7,
+        "blank": 1,
+        "rejected": 2,
+        "rejected_by_reason": {"invalid_json": 2},
+        "anonymous": 3,
+        "duplicates": 1,
+        "events": events.height,
+        "customers": sessions["customer_id"].n_unique(),
+        "sessions": sessions.height,
+        "gap_seconds": 1800.0,
+        "input": {"path": "data/events.json", "bytes": 123_456, "sha256": "ab" * 32},
+        "seconds": 0.25,
+    }
+
+
+def write_output(directory: Path, sessions: pl.DataFrame, events: pl.DataFrame) -> Path:
+    """A sessionize output directory holding these rows."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sessions.write_parquet(directory / "sessions.parquet")
+    events.write_parquet(directory / "events.parquet")
+    summary = summary_for(sessions, events)
+    (directory / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    return directory
+
+
+def awkward_rows() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two customers, three sessions, five events, with nulls and awkward values throughout."""
+    first = START
+    second = START + timedelta(hours=2, microseconds=1)
+    other = START + timedelta(days=1, microseconds=999_999)
+    big_customer = 2**62 + 7
+    sessions = pl.DataFrame(
+        [
+            session_row(2868, 1, first, minutes=5.5, referrer=AWKWARD, order_at=None),
+            session_row(2868, 2, second, minutes=0.0, referrer=None, order_at=second),
+            session_row(big_customer, 1, other, minutes=61.25, referrer="", order_at=None),
+        ],
+        schema=SESSIONS,
+        orient="row",
+    )
+    ids = sessions["session_id"].to_list()
+    events = pl.DataFrame(
+        [
+            event_row(9, ids[0], 2868, "page_view", first, page=AWKWARD, referrer=AWKWARD),
+            event_row(2, ids[0], 2868, "search", first + timedelta(minutes=5.5), query=""),
+            event_row(3, ids[1], 2868, "placed_order", second),
+            event_row(2**53 + 1, ids[2], big_customer, "visit_related_product", other),
+            event_row(5, ids[2], big_customer, "page_view", other + timedelta(minutes=61.25)),
+        ],
+        schema=EVENTS,
+        orient="row",
+    ).with_columns(
+        product=pl.when(pl.col("type") == "visit_related_product").then(pl.lit(2**40)),
+        position=pl.when(pl.col("type") == "visit_related_product").then(pl.lit(-3, pl.Int32)),
+    )
+    return sessions, events
+
+
+def session_row(
+    customer_id: int,
+    index: int,
+    started_at: datetime,
+    *,
+    minutes: float,
+    referrer: str | None,
+    order_at: datetime | None,
+) -> tuple[object, ...]:
+    return (
+        f"{customer_id}-{started_at:%Y%m%dT%H%M%S%f}Z",
+        customer_id,
+        index,
+        started_at,
+        started_at + timedelta(minutes=minutes),
+        minutes * 60,
+        2,
+        1,
+        0 if order_at is None else 1,
+        order_at,
+        referrer,
+        "https://xcc-webshop.com/cart",
+        AWKWARD,
+        "200.15.173.55",
+    )
+
+
+def event_row(
+    event_id: int,
+    session_id: str,
+    customer_id: int,
+    kind: str,
+    at: datetime,
+    *,
+    page: str | None = None,
+    referrer: str | None = None,
+    query: str | None = None,
+) -> tuple[object, ...]:
+    return (
+        event_id,
+        session_id,
+        customer_id,
+        kind,
+        at,
+        page,
+        referrer,
+        query,
+        None,
+        None,
+        "Mozilla/5.0 (X11; Linux x86_64)",
+        "10.0.0.1",
+    )
+
+
+def synthetic_rows(sessions: int, events_per_session: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Many plain rows, built column-wise: enough to make a load take a noticeable while."""
+    started = pl.lit(START) + pl.duration(seconds=pl.col("n") * 7919)
+    session_frame = (
+        pl.DataFrame({"n": pl.int_range(sessions, eager=True)})
+        .select(
+            session_id=pl.format("{}-{}", pl.col("n") // 3, pl.col("n")),
+            customer_id=pl.col("n") // 3,
+            session_index=pl.col("n") % 3 + 1,
+            started_at=started,
+            ended_at=started + pl.duration(minutes=10),
+            duration_seconds=pl.lit(600.0),
+            event_count=pl.lit(events_per_session),
+            page_view_count=pl.lit(events_per_session),
+            order_count=pl.lit(0),
+            first_order_at=pl.lit(None),
+            referrer=pl.lit("https://gonzalez.com"),
+            landing_page=pl.lit("https://xcc-webshop.com/category/6"),
+            user_agent=pl.lit("Mozilla/5.0 (iPhone; CPU iPhone OS 14_2 like Mac OS X)"),
+            ip=pl.lit("200.15.173.55"),
+        )
+        .cast(SESSIONS)
+    )
+    per_event = pl.col("id") // events_per_session
+    event_frame = (
+        pl.DataFrame({"id": pl.int_range(sessions * events_per_session, eager=True)})
+        .select(
+            "id",
+            session_id=pl.format("{}-{}", per_event // 3, per_event),
+            customer_id=per_event // 3,
+            type=pl.lit("page_view"),
+            timestamp=pl.lit(START) + pl.duration(microseconds=pl.col("id")),
+            page=pl.lit("https://xcc-webshop.com/category/6"),
+            referrer=pl.lit(None),
+            query=pl.lit(None),
+            product=pl.lit(None),
+            position=pl.lit(None),
+            user_agent=pl.lit("Mozilla/5.0 (iPhone; CPU iPhone OS 14_2 like Mac OS X)"),
+            ip=pl.lit("200.15.173.55"),
+        )
+        .cast(EVENTS)
+    )
+    return session_frame, event_frame
+
+
+# Reading the tables back
+
+
+def query(database: Database, statement: str) -> list[tuple[Any, ...]]:
+    if database.engine == "postgresql":
+        with psycopg.connect(database.location) as connection:
+            return connection.execute(statement).fetchall()
+    with duckdb.connect(database.location) as connection:
+        return connection.execute(statement).fetchall()
+
+
+def table(database: Database, name: str, contract: pl.Schema) -> pl.DataFrame:
+    """The table's rows in key order, typed by the contract."""
+    columns = ", ".join(contract.names())
+    rows = query(database, f"select {columns} from {name} order by {contract.names()[0]}")
+    return pl.DataFrame(rows, schema=contract, orient="row")
+
+
+def load_runs(database: Database) -> list[tuple[Any, ...]]:
+    return query(database, "select * from load_runs order by run_id")
+
+
+def sorted_by_key(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(frame.columns[0])
+
+
+@pytest.fixture
+def awkward_output(tmp_path: Path) -> Path:
+    return write_output(tmp_path / "awkward", *awkward_rows())
+
+
+@pytest.fixture
+def big_output(tmp_path: Path) -> Path:
+    return write_output(tmp_path / "big", *synthetic_rows(20_000, 5))
+
+
+# Round trip
+
+
+def test_sessions_round_trip_exactly(database: Database, awkward_output: Path) -> None:
+    sessions, _ = awkward_rows()
+
+    load(awkward_output, database)
+
+    assert_frame_equal(table(database, "sessions", SESSIONS), sorted_by_key(sessions))
+
+
+def test_events_round_trip_exactly(database: Database, awkward_output: Path) -> None:
+    _, events = awkward_rows()
+
+    load(awkward_output, database)
+
+    assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(events))
+
+
+def test_many_rows_round_trip(database: Database, tmp_path: Path) -> None:
+    sessions, events = synthetic_rows(3_000, 4)
+    output = write_output(tmp_path / "many", sessions, events)
+
+    load(output, database)
+
+    assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(events))
+
+
+def test_result_says_what_was_loaded(database: Database, awkward_output: Path) -> None:
+    result = load(awkward_output, database)
+
+    summary = (result.engine, result.location, result.run_id)
+    counts = (result.sessions_loaded, result.events_loaded)
+    assert (*summary, *counts) == (database.engine, database.display, 1, 3, 5)
+
+
+def test_load_runs_records_the_summary_and_the_rows_loaded(
+    database: Database, awkward_output: Path
+) -> None:
+    summary = json.loads((awkward_output / "summary.json").read_text())
+
+    load(awkward_output, database)
+
+    (row,) = load_runs(database)
+    counts = [summary[key] for key in ("lines", "blank", "rejected", "anonymous", "duplicates")]
+    counts += [summary[key] for key in ("events", "customers", "sessions")]
+    expected = ("data/events.json", 123_456, "ab" * 32, 1800.0, *counts, 3, 5)
+    assert row[2:16] == expected
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def test_load_runs_times_the_load_in_utc(database: Database, awkward_output: Path) -> None:
+    before = utc_now()
+
+    load(awkward_output, database)
+
+    assert before <= load_runs(database)[0][1] <= utc_now()
+
+
+# Idempotence and replacement
+
+
+def test_loading_twice_leaves_the_same_rows(database: Database, awkward_output: Path) -> None:
+    load(awkward_output, database)
+    first = (table(database, "sessions", SESSIONS), table(database, "events", EVENTS))
+
+    load(awkward_output, database)
+
+    second = (table(database, "sessions", SESSIONS), table(database, "events", EVENTS))
+    assert all(a.equals(b) for a, b in zip(first, second, strict=True))
+
+
+def test_each_load_gets_the_next_run_id(database: Database, awkward_output: Path) -> None:
+    for _ in range(3):
+        load(awkward_output, database)
+
+    assert [row[0] for row in load_runs(database)] == [1, 2, 3]
+
+
+def test_a_load_replaces_every_row_of_the_previous_one(
+    database: Database, tmp_path: Path, awkward_output: Path
+) -> None:
+    sessions, events = synthetic_rows(30, 2)
+    load(write_output(tmp_path / "before", sessions, events), database)
+
+    load(awkward_output, database)
+
+    assert table(database, "events", EVENTS)["id"].to_list() == [2, 3, 5, 9, 2**53 + 1]
+
+
+def test_an_empty_output_empties_the_tables(
+    database: Database, tmp_path: Path, awkward_output: Path
+) -> None:
+    load(awkward_output, database)
+    empty = write_output(tmp_path / "empty", SESSIONS.to_frame(), EVENTS.to_frame())
+
+    load(empty, database)
+
+    assert query(database, "select count(*) from sessions")[0][0] == 0
+
+
+# Failures leave the previous data
+
+
+def orphan_event(directory: Path) -> None:
+    """An event whose session is not in sessions.parquet: the foreign key refuses it late."""
+    events = pl.read_parquet(directory / "events.parquet")
+    orphan = events.head(1).with_columns(id=pl.lit(10**12), session_id=pl.lit("no-such-session"))
+    pl.concat([events, orphan]).write_parquet(directory / "events.parquet")
+
+
+def duplicate_session(directory: Path) -> None:
+    sessions = pl.read_parquet(directory / "sessions.parquet")
+    pl.concat([sessions, sessions.tail(1)]).write_parquet(directory / "sessions.parquet")
+
+
+def corrupt_page(directory: Path) -> None:
+    """Overwrite the middle of events.parquet; its footer (and schema) stays readable."""
+    path = directory / "events.parquet"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle - 2000 : middle + 2000] = os.urandom(4000)
+    path.write_bytes(bytes(data))
+
+
+def truncate(directory: Path) -> None:
+    path = directory / "events.parquet"
+    path.write_bytes(path.read_bytes()[:1000])
+
+
+DAMAGE = [orphan_event, duplicate_session, corrupt_page, truncate]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda damage: damage.__name__)
+def test_a_failed_load_is_an_error(
+    database: Database, tmp_path: Path, awkward_output: Path, damage: Any
+) -> None:
+    load(awkward_output, database)
+    broken = write_output(tmp_path / "broken", *synthetic_rows(2_000, 5))
+    damage(broken)
+
+    with pytest.raises(XccError):
+        load(broken, database)
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda damage: damage.__name__)
+def test_a_failed_load_leaves_the_previous_data(
+    database: Database, tmp_path: Path, awkward_output: Path, damage: Any
+) -> None:
+    load(awkward_output, database)
+    before = (table(database, "sessions", SESSIONS), table(database, "events", EVENTS))
+    broken = write_output(tmp_path / "broken", *synthetic_rows(2_000, 5))
+    damage(broken)
+
+    with pytest.raises(XccError):
+        load(broken, database)
+
+    after = (table(database, "sessions", SESSIONS), table(database, "events", EVENTS))
+    unchanged = all(a.equals(b) for a, b in zip(before, after, strict=True))
+    assert (unchanged, len(load_runs(database))) == (True, 1)
+
+
+def test_a_failed_load_does_not_stop_the_next(
+    database: Database, tmp_path: Path, awkward_output: Path
+) -> None:
+    broken = write_output(tmp_path / "broken", *synthetic_rows(2_000, 5))
+    orphan_event(broken)
+    with pytest.raises(XccError):
+        load(broken, database)
+
+    result = load(awkward_output, database)
+
+    assert (result.run_id, result.events_loaded) == (1, 5)
+
+
+def test_a_failed_load_leaves_no_staging_tables(
+    postgres_url: str, tmp_path: Path, awkward_output: Path
+) -> None:
+    database = Database("postgresql", postgres_url)
+    load(awkward_output, database)
+    broken = write_output(tmp_path / "broken", *synthetic_rows(2_000, 5))
+    orphan_event(broken)
+    with pytest.raises(XccError):
+        load(broken, database)
+
+    tables = query(
+        database,
+        "select table_name from information_schema.tables "
+        "where table_schema = current_schema() order by table_name",
+    )
+
+    assert tables == [("events",), ("load_runs",), ("sessions",)]
+
+
+def backend_of(database: Database, application_name: str) -> list[tuple[Any, ...]]:
+    return query(
+        database,
+        "select pid, left(query, 4) from pg_stat_activity "
+        f"where application_name = '{application_name}' and state = 'active'",
+    )
+
+
+def kill_during_copy(postgres_url: str, output: Path) -> None:
+    """Start a load of `output` in another process and SIGKILL it while it COPYs rows."""
+    database = Database("postgresql", postgres_url)
+    name = f"killed-load-{uuid.uuid4().hex[:8]}"
+    url = f"{postgres_url}&application_name={name}"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_LOAD, str(output), url])
+    deadline = time.monotonic() + 60
+    while not any(kind == "copy" for _, kind in backend_of(database, name)):
+        if child.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("the load never reached COPY")
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+
+def test_a_killed_load_leaves_the_previous_data(
+    postgres_url: str, awkward_output: Path, big_output: Path
+) -> None:
+    database = Database("postgresql", postgres_url)
+    load(awkward_output, database)
+    before = table(database, "events", EVENTS)
+
+    kill_during_copy(postgres_url, big_output)
+
+    assert_frame_equal(table(database, "events", EVENTS), before)
+
+
+KILLED_LOAD = """
+import sys
+from pathlib import Path
+from xcc_sessions.database import Database
+from xcc_sessions.load import load
+load(Path(sys.argv[1]), Database("postgresql", sys.argv[2]))
+"""
+
+
+def test_a_load_after_a_killed_one_succeeds(
+    postgres_url: str, awkward_output: Path, big_output: Path
+) -> None:
+    kill_during_copy(postgres_url, big_output)
+
+    result = load(awkward_output, Database("postgresql", postgres_url))
+
+    assert (result.run_id, result.events_loaded) == (1, 5)
+
+
+# Readers during a load
+
+
+class Reader(threading.Thread):
+    """Counts sessions, events and load runs in one statement, again and again, on its own."""
+
+    STATEMENT = (
+        "select (select count(*) from sessions), (select count(*) from events), "
+        "(select count(*) from load_runs)"
+    )
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(daemon=True)
+        self.database = database
+        self.stop = threading.Event()
+        self.seen: list[tuple[float, tuple[int, ...]]] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for row in self._rows():
+                self.seen.append((time.monotonic(), tuple(int(value) for value in row)))
+                if self.stop.is_set():
+                    return
+        except BaseException as error:  # reported by the test, not lost in the thread
+            self.error = error
+
+    def _rows(self) -> Iterator[tuple[Any, ...]]:
+        if self.database.engine == "postgresql":
+            with psycopg.connect(self.database.location, autocommit=True) as connection:
+                while True:
+                    row = connection.execute(self.STATEMENT).fetchone()
+                    assert row is not None
+                    yield row
+        with duckdb.connect(self.database.location) as connection:
+            while True:
+                row = connection.execute(self.STATEMENT).fetchone()
+                assert row is not None
+                yield row
+
+
+def read_during_load(database: Database, output: Path) -> tuple[Reader, float, float]:
+    """Run a reader, then a load of `output`; the reader's observations and the load's span."""
+    reader = Reader(database)
+    reader.start()
+    while not reader.seen and reader.error is None:
+        time.sleep(0.01)
+    started = time.monotonic()
+    load(output, database)
+    finished = time.monotonic()
+    time.sleep(0.05)
+    reader.stop.set()
+    reader.join(timeout=30)
+    if reader.error is not None:
+        raise reader.error
+    return reader, started, finished
+
+
+def test_a_reader_sees_the_old_rows_or_the_new_never_a_mix(
+    database: Database, awkward_output: Path, big_output: Path
+) -> None:
+    load(awkward_output, database)
+
+    reader, _, _ = read_during_load(database, big_output)
+
+    assert {counts for _, counts in reader.seen} == {(3, 5, 1), (20_000, 100_000, 2)}
+
+
+def test_a_reader_is_not_blocked_while_the_load_runs(
+    database: Database, awkward_output: Path, big_output: Path
+) -> None:
+    load(awkward_output, database)
+
+    reader, started, finished = read_during_load(database, big_output)
+
+    answered_during_load = [at for at, _ in reader.seen if started < at < finished]
+    assert len(answered_during_load) >= 3
+
+
+# The schema
+
+
+def test_loads_into_tables_created_beforehand(database: Database, awkward_output: Path) -> None:
+    for name in ("create_sessions", "create_events", "create_load_runs"):
+        query_without_result(database, load_query(name))
+    _, events = awkward_rows()
+
+    load(awkward_output, database)
+
+    assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(events))
+
+
+def query_without_result(database: Database, statement: str) -> None:
+    if database.engine == "postgresql":
+        with psycopg.connect(database.location) as connection:
+            connection.execute(statement)
+    else:
+        with duckdb.connect(database.location) as connection:
+            connection.execute(statement)
+
+
+SCHEMA_SHAPE = """
+select conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+from pg_constraint where connamespace = current_schema()::regnamespace
+union all
+select tablename, indexname, regexp_replace(indexdef, ' ON \\S+\\.', ' ON ')
+from pg_indexes where schemaname = current_schema()
+order by 1, 2, 3
+"""
+
+
+def test_a_load_leaves_the_schema_create_sql_describes(
+    postgres_url: str, awkward_output: Path
+) -> None:
+    database = Database("postgresql", postgres_url)
+    for name in ("create_sessions", "create_events", "create_events_session_id_index"):
+        query_without_result(database, load_query(name))
+    query_without_result(database, load_query("create_load_runs"))
+    created = query(database, SCHEMA_SHAPE)
+
+    load(awkward_output, database)
+
+    assert query(database, SCHEMA_SHAPE) == created
+
+
+def test_timestamps_are_stored_without_a_time_zone(
+    database: Database, awkward_output: Path
+) -> None:
+    load(awkward_output, database)
+
+    types = query(
+        database,
+        "select data_type from information_schema.columns "
+        "where table_name = 'sessions' and column_name = 'started_at'",
+    )
+    assert types[0][0].lower() in ("timestamp without time zone", "timestamp")
+
+
+# Errors a user can cause
+
+
+def test_a_missing_directory_is_an_error(database: Database, tmp_path: Path) -> None:
+    with pytest.raises(XccError, match="is not a directory"):
+        load(tmp_path / "nowhere", database)
+
+
+@pytest.mark.parametrize("name", ["sessions.parquet", "events.parquet", "summary.json"])
+def test_a_missing_file_is_named(database: Database, awkward_output: Path, name: str) -> None:
+    (awkward_output / name).unlink()
+
+    with pytest.raises(XccError, match=f"{name} is missing"):
+        load(awkward_output, database)
+
+
+def test_a_summary_without_its_counts_is_an_error(database: Database, awkward_output: Path) -> None:
+    (awkward_output / "summary.json").write_text('{"lines": 3}')
+
+    with pytest.raises(XccError, match="lacks blank, rejected"):
+        load(awkward_output, database)
+
+
+def test_a_parquet_file_off_the_contract_names_the_columns(
+    database: Database, awkward_output: Path
+) -> None:
+    sessions = pl.read_parquet(awkward_output / "sessions.parquet")
+    sessions.drop("ip").with_columns(pl.col("session_index").cast(pl.Int64)).write_parquet(
+        awkward_output / "sessions.parquet"
+    )
+
+    with pytest.raises(XccError, match=r"session_index \(Int64, expected Int32\), ip \(missing"):
+        load(awkward_output, database)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_an_unreachable_server_is_an_error_without_the_password(awkward_output: Path) -> None:
+    database = Database("postgresql", f"postgresql://xcc:s3cret@127.0.0.1:{free_port()}/xcc")
+
+    with pytest.raises(XccError) as raised:
+        load(awkward_output, database)
+
+    message = str(raised.value)
+    assert ("s3cret" in message, "Connection refused" in message) == (False, True)
+
+
+def test_an_unknown_database_is_an_error_without_the_password(
+    postgres_url: str, awkward_output: Path
+) -> None:
+    url = postgres_url.replace("://", "://postgres:s3cret@", 1).replace("@postgres@", "@")
+    database = Database("postgresql", url.replace("/test", "/no_such_database", 1))
+
+    with pytest.raises(XccError) as raised:
+        load(awkward_output, database)
+
+    message = str(raised.value)
+    assert ("s3cret" in message, "no_such_database" in message) == (False, True)
+
+
+runner = CliRunner()
+
+
+def test_cli_reports_the_load_on_stderr(tmp_path: Path, awkward_output: Path) -> None:
+    database = tmp_path / "cli.duckdb"
+
+    result = runner.invoke(app, ["load", str(awkward_output), "--database", str(database)])
+
+    assert result.stderr.startswith(f"Loaded run 1: 3 sessions and 5 events into {database} in ")
+
+
+def test_cli_json_prints_the_result_on_stdout(tmp_path: Path, awkward_output: Path) -> None:
+    database = tmp_path / "cli.duckdb"
+
+    result = runner.invoke(app, ["load", str(awkward_output), "-d", str(database), "--json", "-q"])
+
+    assert json.loads(result.stdout)["events_loaded"] == 5
+
+
+def test_cli_reads_database_url_from_the_environment(
+    tmp_path: Path, awkward_output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "from-env.duckdb"
+    monkeypatch.setenv("DATABASE_URL", f"duckdb:///{database}")
+
+    runner.invoke(app, ["load", str(awkward_output), "-q"])
+
+    assert database.is_file()
+
+
+def test_cli_missing_directory_is_one_line_exit_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["load", str(tmp_path / "nowhere"), "-d", str(tmp_path / "x.db")])
+
+    assert (result.exit_code, result.stderr.count("\n"), result.stderr[:6]) == (1, 1, "Error:")
+
+
+def test_cli_unreachable_server_is_one_line_exit_1_without_password(
+    awkward_output: Path,
+) -> None:
+    url = f"postgresql://xcc:s3cret@127.0.0.1:{free_port()}/xcc"
+
+    result = runner.invoke(app, ["load", str(awkward_output), "-d", url])
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot connect to {url.replace('s3cret', '***')}: Connection refused "
+        "Is the server running on that host and accepting TCP/IP connections?\n",
+    )
+
+
+HOLD_DUCKDB = """
+import sys, time, duckdb
+connection = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_cli_duckdb_file_held_by_another_process_is_one_line_exit_1(
+    tmp_path: Path, awkward_output: Path
+) -> None:
+    database = tmp_path / "held.duckdb"
+    command = [sys.executable, "-c", HOLD_DUCKDB, str(database)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
+        assert holder.stdout is not None
+        holder.stdout.readline()  # the holder has opened the file
+
+        result = runner.invoke(app, ["load", str(awkward_output), "-d", str(database)])
+        holder.kill()
+
+    held = f"PID {holder.pid}); stop it" in result.stderr
+    assert (result.exit_code, result.stderr.count("\n"), held) == (1, 1, True)
