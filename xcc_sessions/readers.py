@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import duckdb
 import psycopg
@@ -33,6 +33,7 @@ from xcc_sessions.sql import load_query
 
 Row = dict[str, Any]
 Params = tuple[object, ...]
+T = TypeVar("T")
 
 #: How many distinct (query, parameters) results are kept for the current load.
 CACHE_ENTRIES = 256
@@ -49,6 +50,7 @@ class Reader(ABC):
         self.database = database
         self._cache: dict[tuple[str, Params], tuple[int, list[Row]]] = {}
         self._compute = threading.Lock()
+        self._freshness = SharedLook(self._look_up_latest_load_run)
 
     @abstractmethod
     def open(self) -> None:
@@ -71,27 +73,30 @@ class Reader(ABC):
         self.close()
 
     def latest_load_run(self) -> Row:
-        """The latest load_runs row; `DatabaseUnavailableError` when there is none yet."""
-        with self._session() as session:
-            return self._latest_load_run(session)
+        """The latest load_runs row, as of a look that started after this call was made.
+
+        `DatabaseUnavailableError` when there is none yet. Concurrent callers share looks, so a
+        burst of requests costs the database one small query, not one each.
+        """
+        return self._freshness.get()
 
     def query(self, name: str, params: Sequence[object] = ()) -> list[Row]:
         """The rows of queries/NAME.sql, computed once per load and parameter values."""
         key = (name, tuple(params))
-        with self._session() as session:
-            run_id: int = self._latest_load_run(session)["run_id"]
+        run_id: int = self.latest_load_run()["run_id"]
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == run_id:
+            return cached[1]
+        # One computation at a time: concurrent misses for the same result wait for the first
+        # instead of all running the same heavy query.
+        with self._compute:
             cached = self._cache.get(key)
             if cached is not None and cached[0] == run_id:
                 return cached[1]
-            # One computation at a time: concurrent misses for the same result wait for the first
-            # instead of all running the same heavy query.
-            with self._compute:
-                cached = self._cache.get(key)
-                if cached is not None and cached[0] == run_id:
-                    return cached[1]
+            with self._session() as session:
                 rows = self._execute(session, name, tuple(params))
-                self._remember(key, run_id, rows)
-                return rows
+            self._remember(key, run_id, rows)
+            return rows
 
     def _remember(self, key: tuple[str, Params], run_id: int, rows: list[Row]) -> None:
         stale = [old for old, (old_run_id, _) in self._cache.items() if old_run_id != run_id]
@@ -112,8 +117,8 @@ class Reader(ABC):
         """An engine-specific handle for the duration of one request."""
 
     @abstractmethod
-    def _latest_load_run(self, session: Any) -> Row:
-        """The latest load_runs row, or `DatabaseUnavailableError`."""
+    def _look_up_latest_load_run(self) -> Row:
+        """Read the latest load_runs row now, or raise `DatabaseUnavailableError`."""
 
     @abstractmethod
     def _execute(self, session: Any, name: str, params: Params) -> list[Row]:
@@ -156,9 +161,10 @@ class PostgresReader(Reader):
                 "the API reconnects by itself when it is back"
             ) from error
 
-    def _latest_load_run(self, session: psycopg.Connection[Any]) -> Row:
+    def _look_up_latest_load_run(self) -> Row:
         try:
-            rows = self._execute(session, "latest_load_run", ())
+            with self._session() as session:
+                rows = self._execute(session, "latest_load_run", ())
         except psycopg.errors.UndefinedTable:
             rows = []
         if not rows:
@@ -193,13 +199,14 @@ class DuckDBReader(Reader):
         finally:
             session.close()
 
-    def _latest_load_run(self, session: _DuckDBSession) -> Row:
+    def _look_up_latest_load_run(self) -> Row:
         stamp = self._file_stamp()
         seen = self._seen
         if seen is not None and seen[0] == stamp:
             return seen[1]
         try:
-            rows = self._rows(session, "latest_load_run", ())
+            with self._session() as session:
+                rows = self._rows(session, "latest_load_run", ())
         except _FileBusyError:
             if seen is not None:
                 return seen[1]
@@ -244,6 +251,52 @@ class DuckDBReader(Reader):
         except FileNotFoundError:
             wal_stamp = (-1, -1)
         return (main.st_ino, main.st_size, main.st_mtime_ns, *wal_stamp)
+
+
+class SharedLook(Generic[T]):
+    """Calls a look-up for many threads at once; each gets a result begun after it asked.
+
+    One look runs at a time. Callers arriving while it runs wait for the next one, which then
+    answers all of them: under load the database sees one look per round trip, while no caller
+    ever gets an answer older than its own request (a new load is seen by the next request).
+    """
+
+    def __init__(self, look: Callable[[], T]) -> None:
+        self._look = look
+        self._changed = threading.Condition()
+        self._running = False
+        self._started = 0
+        self._finished = 0
+        self._outcome: tuple[T | None, BaseException | None] = (None, None)
+
+    def get(self) -> T:
+        with self._changed:
+            wanted = self._started + 1  # the first look to begin after this call
+            while self._running and self._finished < wanted:
+                self._changed.wait()
+            if self._finished >= wanted:
+                return self._result(self._outcome)
+            self._running = True
+            self._started += 1
+            mine = self._started
+        outcome: tuple[T | None, BaseException | None]
+        try:
+            outcome = (self._look(), None)
+        except BaseException as error:
+            outcome = (None, error)
+        with self._changed:
+            self._running = False
+            self._finished = mine
+            self._outcome = outcome
+            self._changed.notify_all()
+        return self._result(outcome)
+
+    @staticmethod
+    def _result(outcome: tuple[T | None, BaseException | None]) -> T:
+        value, error = outcome
+        if error is not None:
+            raise error
+        return value  # type: ignore[return-value]
 
 
 class _FileBusyError(Exception):
