@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from xcc_sessions import generate
 from xcc_sessions.cli import app
 from xcc_sessions.errors import UsageError, XccError
 from xcc_sessions.generate import TYPES, generate_events
@@ -73,6 +74,21 @@ def test_writes_exactly_the_requested_number_of_lines(tmp_path: Path, lines: int
     generate_events(path, lines)
 
     assert len(path.read_bytes().splitlines()) == lines
+
+
+def test_chunks_join_into_one_consistent_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A few customers per chunk makes a small file span many chunks.
+    monkeypatch.setattr(generate, "MAX_CUSTOMERS_PER_CHUNK", 3)
+    path = tmp_path / "events.json"
+    chunks: list[int] = []
+
+    generate_events(path, 2_000, on_progress=chunks.append)
+
+    ids = {json.loads(line)["id"] for line in path.read_text().splitlines()}
+    assert len(chunks) > 10, "the file should span many chunks"
+    assert ids == set(range(2_000))
 
 
 def test_every_line_ends_with_a_newline(sample_file: Path) -> None:
