@@ -47,6 +47,8 @@ class Result:
     input_bytes: int
     sessionize: Measurement
     duckdb: Measurement
+    sessions: int
+    events: int
 
 
 def run(lines: int, repeat: int) -> Result:
@@ -64,7 +66,7 @@ def run(lines: int, repeat: int) -> Result:
         for tool in order:
             print(f"  {lines:,} lines: {tool} (run {attempt + 1} of {repeat})", file=sys.stderr)
             runs[tool].append(measure(commands[tool]))
-    _cross_check(ours, theirs)
+    sessions, sessionized_events = _cross_check(ours, theirs)
     shutil.rmtree(ours)
     shutil.rmtree(theirs)
     return Result(
@@ -72,11 +74,17 @@ def run(lines: int, repeat: int) -> Result:
         events.stat().st_size,
         min(runs["sessionize"], key=lambda run: run.seconds),
         min(runs["duckdb"], key=lambda run: run.seconds),
+        sessions,
+        sessionized_events,
     )
 
 
-def _cross_check(ours: Path, theirs: Path) -> None:
-    """Both tools must agree on the sessions; a fast wrong answer is no benchmark."""
+def _cross_check(ours: Path, theirs: Path) -> tuple[int, int]:
+    """Both tools must agree on the sessions; a fast wrong answer is no benchmark.
+
+    Returns how many sessions and sessionized events they agree on.
+    """
+    heights = []
     for name, columns in (
         ("sessions.parquet", ["session_id", "event_count", "order_count"]),
         ("events.parquet", ["id", "session_id"]),
@@ -85,6 +93,9 @@ def _cross_check(ours: Path, theirs: Path) -> None:
         yardstick = pl.read_parquet(theirs / name, columns=columns).sort(columns[0])
         if not mine.equals(yardstick.cast(mine.schema)):
             raise SystemExit(f"sessionize and DuckDB disagree on {name}: check the sessionizer")
+        heights.append(mine.height)
+    sessions, events = heights
+    return sessions, events
 
 
 def report(results: list[Result]) -> bool:
@@ -112,6 +123,11 @@ def report(results: list[Result]) -> bool:
             rows,
         )
     )
+    for result in results:
+        print(
+            f"Both agree at {result.lines:,} lines: {result.sessions:,} sessions of "
+            f"{result.events:,} logged-in events."
+        )
     largest, smallest = results[-1], results[0]
     bars = [
         (
