@@ -53,8 +53,12 @@ def prepare(
         events = Path(source)
         if not events.is_file():
             raise XccError(f"no event file at {events}: give a file or a URL to download")
-    sessionize(events, data_dir, gap=gap)
-    say(f"Sessionized {events} into {data_dir}/")
+    summary = sessionize(events, data_dir, gap=gap)
+    say(
+        f"Sessionized {summary.lines:,} lines into {summary.sessions:,} sessions of "
+        f"{summary.customers:,} customers ({summary.rejected:,} rejected, see "
+        f"{data_dir / 'rejected.ndjson'})"
+    )
     result = load(data_dir, database)
     say(
         f"Loaded run {result.run_id}: {result.sessions_loaded:,} sessions and "

@@ -1,0 +1,176 @@
+"""The main job in one command: `xcc-sessions run` from raw events (file or URL) to the API."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from xcc_sessions.cli import app
+from xcc_sessions.database import Database
+from xcc_sessions.pipeline import prepare
+from xcc_sessions.readers import open_reader
+
+WORKED_EXAMPLE_METRICS = {
+    "median_visits_before_order": 1.5,
+    "median_session_duration_minutes_before_order": 47.5,
+}
+START = datetime(2022, 4, 28, 2, 0)
+
+runner = CliRunner()
+
+
+def worked_example_events() -> str:
+    """The brief's images/metrics.png as raw events: (customer, hours in, minutes, type)."""
+    timeline = [
+        # user-1: 30 minutes, 20 minutes ending in an order, 12 minutes.
+        *[(1, 0, minute, "page_view") for minute in (0, 15, 30)],
+        *[(1, 3, minute, "page_view") for minute in (0, 10)],
+        (1, 3, 20, "placed_order"),
+        *[(1, 6, minute, "search") for minute in (0, 12)],
+        # user-2: 45 minutes ending in an order, 20 minutes, 10.5 minutes ending in an order.
+        *[(2, 0, minute, "page_view") for minute in (0, 20)],
+        (2, 0, 45, "placed_order"),
+        *[(2, 3, minute, "page_view") for minute in (0, 5, 10, 20)],
+        (2, 6, 0, "page_view"),
+        (2, 6, 10.5, "placed_order"),
+        # An anonymous visitor, who is no customer.
+        (None, 1, 0, "page_view"),
+    ]
+    lines = []
+    for number, (customer, hours, minutes, kind) in enumerate(timeline, start=1):
+        at = START + timedelta(hours=hours, minutes=minutes)
+        event = {"user-agent": "Mozilla/5.0", "ip": "10.0.0.1", "customer-id": customer}
+        lines.append(
+            json.dumps(
+                {"id": number, "type": kind, "event": {**event, "timestamp": at.isoformat()}}
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def events(tmp_path: Path) -> Path:
+    path = tmp_path / "events.json"
+    path.write_text(worked_example_events(), encoding="utf-8")
+    return path
+
+
+def order_metrics(database: Database) -> dict[str, object]:
+    with open_reader(database) as reader:
+        return reader.query("metrics_orders")[0]
+
+
+def test_prepare_takes_a_local_file_into_the_database(events: Path, database: Database) -> None:
+    prepare(str(events), database, data_dir=events.parent / "out")
+
+    assert order_metrics(database) == WORKED_EXAMPLE_METRICS
+
+
+@pytest.fixture
+def served_directory(tmp_path: Path) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 serving tmp_path/site; yields its base URL."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            thread.join()
+
+
+def test_prepare_downloads_a_url_into_the_data_dir(served_directory: str, tmp_path: Path) -> None:
+    (tmp_path / "site" / "events.json").write_text(worked_example_events(), encoding="utf-8")
+    database = Database("duckdb", str(tmp_path / "from-url.duckdb"))
+
+    prepare(f"{served_directory}/events.json", database, data_dir=tmp_path / "data")
+
+    assert ((tmp_path / "data" / "events.json").is_file(), order_metrics(database)) == (
+        True,
+        WORKED_EXAMPLE_METRICS,
+    )
+
+
+def test_run_without_serving_loads_and_reports_each_step(events: Path, tmp_path: Path) -> None:
+    database = tmp_path / "run.duckdb"
+
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(events),
+            "-d",
+            str(database),
+            "--data-dir",
+            str(tmp_path / "out"),
+            "--no-serve",
+        ],
+    )
+
+    assert (result.exit_code, [line.split()[0] for line in result.stderr.splitlines()]) == (
+        0,
+        ["Sessionized", "Loaded"],
+    )
+
+
+def test_run_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+
+    result = runner.invoke(
+        app, ["run", str(missing), "-d", str(tmp_path / "x.duckdb"), "--no-serve"]
+    )
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: no event file at {missing}: give a file or a URL to download\n",
+    )
+
+
+def test_run_with_a_bad_gap_is_a_usage_error(events: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", str(events), "--gap", "soon", "--no-serve"])
+
+    assert result.exit_code == 2
+
+
+def test_run_serves_the_api_once_loaded(events: Path, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "xcc_sessions", "run", str(events), "-p", str(port)]
+    command += ["-d", str(tmp_path / "served.duckdb"), "--data-dir", str(tmp_path / "out")]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        body = _get_when_up(f"http://127.0.0.1:{port}/metrics/orders", seconds=60)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, log = server.communicate(timeout=30)
+
+    assert (body, f"at http://127.0.0.1:{port}" in log) == (WORKED_EXAMPLE_METRICS, True), log
+
+
+def _get_when_up(url: str, *, seconds: float) -> object:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return httpx.get(url, timeout=5).json()
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
