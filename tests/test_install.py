@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from dockerfile import build_stage_copies
 
 from xcc_sessions import __version__
+from xcc_sessions.database import Database
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -100,3 +105,71 @@ def test_installed_package_reads_its_sql_from_inside_the_wheel(venv: Path, tmp_p
     completed = run_installed(venv, "python", "-c", script, cwd=tmp_path)
 
     assert Path(completed.stdout.strip()).is_relative_to(venv), completed.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def sessionized(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example events sessionized by the installed tool: its output directory."""
+    work = tmp_path_factory.mktemp("work")
+    events = REPO / "docs" / "examples" / "events.ndjson"
+    completed = run_installed(
+        venv, "xcc-sessions", "sessionize", str(events), "-o", "out", "--quiet", cwd=work
+    )
+    assert completed.returncode == 0, completed.stderr
+    return work / "out"
+
+
+def test_installed_tool_loads_and_serves_the_metrics(
+    venv: Path, sessionized: Path, database: Database, tmp_path: Path
+) -> None:
+    completed = run_installed(
+        venv,
+        "xcc-sessions",
+        "load",
+        str(sessionized),
+        "--database",
+        database.location,
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *(str(venv / "bin" / "xcc-sessions"), "serve", "--database", database.location),
+            *("--port", str(port), "--quiet"),
+        ],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        answer = wait_for_json(f"http://127.0.0.1:{port}/metrics/orders", server)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+    # docs/metrics.md computes these by hand for the example events.
+    assert answer == {
+        "median_visits_before_order": 1.0,
+        "median_session_duration_minutes_before_order": 45.0,
+    }
+
+
+def wait_for_json(url: str, server: subprocess.Popen[str]) -> Any:
+    """The JSON at `url`, once the server answers it (within 30 seconds)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server exited"
+        try:
+            return httpx.get(url, timeout=2).raise_for_status().json()
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"no answer from {url}")
