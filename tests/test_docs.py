@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,14 +13,11 @@ import duckdb
 import polars as pl
 import psycopg
 import pytest
-import typer
-import typer.core
-import typer.main
+from cli_lines import command_line_problems
 from sessions_data import worked_example, write_sessions
 from starlette.testclient import TestClient
 
 from xcc_sessions.api import create_app
-from xcc_sessions.cli import app
 from xcc_sessions.database import Database
 from xcc_sessions.docs import cli_reference, help_texts
 from xcc_sessions.load import load
@@ -63,44 +59,6 @@ def test_schema_doc_lists_every_column_of_each_table_in_order(table: str) -> Non
 @pytest.mark.parametrize(("table", "schema"), [("sessions", SESSIONS), ("events", EVENTS)])
 def test_table_columns_are_the_parquet_column_contract(table: str, schema: pl.Schema) -> None:
     assert ddl_columns(table) == schema.names()
-
-
-def command_options() -> dict[str, set[str]]:
-    """The option names each command accepts (help included), the program's own under ""."""
-    root = typer.main.get_command(app)
-    context = typer.Context(root, info_name="xcc-sessions", **root.context_settings)
-    assert isinstance(root, typer.core.TyperGroup)
-    commands = {"": root, **{name: root.commands[name] for name in root.list_commands(context)}}
-    return {
-        name: {"-h", "--help"}
-        | {
-            option
-            for parameter in command.get_params(context)
-            for option in (*parameter.opts, *parameter.secondary_opts)
-        }
-        for name, command in commands.items()
-    }
-
-
-def command_line_problems(line: str) -> list[str]:
-    """What in an `xcc-sessions ...` command line the CLI would refuse: an unknown command or
-    option. Values are not checked (they may name files that exist only on the user's disk)."""
-    words = shlex.split(line, comments=True)
-    words = words[words.index("xcc-sessions") + 1 :]
-    options = command_options()
-    command = ""
-    problems = []
-    for word in words:
-        if word.startswith("-") and word != "-":
-            name = word.split("=", 1)[0]
-            if name not in options[command]:
-                problems.append(f"{command or 'xcc-sessions'} has no option {name}")
-        elif not command and word in options:
-            command = word
-        elif not command:
-            problems.append(f"no command {word}")
-            break
-    return problems
 
 
 def test_cli_reference_is_up_to_date() -> None:
