@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from dockerfile import build_stage_copies
+from servers import free_port, wait_for_json
 
 from xcc_sessions import __version__
 from xcc_sessions.database import Database
@@ -107,13 +104,6 @@ def test_installed_package_reads_its_sql_from_inside_the_wheel(venv: Path, tmp_p
     assert Path(completed.stdout.strip()).is_relative_to(venv), completed.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def sessionized(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example events sessionized by the installed tool: its output directory."""
@@ -161,15 +151,3 @@ def test_installed_tool_loads_and_serves_the_metrics(
         "median_visits_before_order": 1.0,
         "median_session_duration_minutes_before_order": 45.0,
     }
-
-
-def wait_for_json(url: str, server: subprocess.Popen[str]) -> Any:
-    """The JSON at `url`, once the server answers it (within 30 seconds)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited"
-        try:
-            return httpx.get(url, timeout=2).raise_for_status().json()
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"no answer from {url}")

@@ -320,6 +320,74 @@ def run_command(
         _serve(database, host, port, quiet, verbose)
 
 
+DEMO_DIR = Path("data/demo")
+
+
+@command("demo")
+def demo_command(
+    lines: Annotated[
+        int, typer.Option("--lines", "-n", min=1, help="How many synthetic lines to generate.")
+    ] = 100_000,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            "-d",
+            metavar="URL",
+            help="postgresql://... or a DuckDB file [default: DATA_DIR/xcc-sessions.duckdb; "
+            "$DATABASE_URL is not used].",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir", metavar="DIR", help="Where the synthetic events and the output go."
+        ),
+    ] = DEMO_DIR,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed: the same seed, the same events.")
+    ] = 0,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the API when the data is loaded.")
+    ] = True,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Try the whole product offline: synthetic events through the main job, then the API.
+
+    Example: xcc-sessions demo --lines 100000 --port 8000
+
+    Writes LINES realistic synthetic events (as `generate` does) to DATA_DIR/events.json, then
+    sessionizes, loads and serves them exactly as `run` does. The demo keeps to its own
+    database, DATA_DIR/xcc-sessions.duckdb, unless --database names another: it never replaces
+    the data of $DATABASE_URL by accident.
+    """
+    # Imported here so that other commands do not pay for polars at start-up.
+    from xcc_sessions.api import check_port_free
+    from xcc_sessions.database import resolve_database
+    from xcc_sessions.pipeline import prepare
+
+    target = resolve_database(database or str(data_dir / "xcc-sessions.duckdb"))
+    if serve:
+        check_port_free(host, port)  # before generating and loading, not after
+    events = data_dir / "events.json"
+    with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:
+        generate_events(events, lines, seed=seed, on_progress=update)
+    if not quiet:
+        typer.echo(f"Generated {lines:,} synthetic events in {events}", err=True)
+    prepare(
+        str(events),
+        target,
+        data_dir=data_dir,
+        report=None if quiet else functools.partial(typer.echo, err=True),
+    )
+    if serve:
+        _serve(target.location, host, port, quiet, verbose)
+
+
 @command("load")
 def load_command(
     directory: Annotated[
