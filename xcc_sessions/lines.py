@@ -4,14 +4,14 @@ Every line keeps its 1-based number and becomes exactly one of: blank, rejected 
 code from `REASONS`), or parsed (its fields as typed columns). Deciding anonymous, duplicate and
 sessionized is the sessionizer's job; this module only answers "is this line a valid event?".
 
-How a line is judged, and why two paths: Polars' `str.json_decode` is fast but errors on a whole
-batch when one line is not JSON, and it coerces silently (`1.5` or `true` decode as the integer
-1, a number decodes as a string). So each batch is decoded by Polars with every typed field read
-as text, and a line keeps that fast result only when it is *certified*: the raw text shows every
-`id`/`customer-id` key with an integer or null value, every `type` key with a string or null, and
-no `\\u` escape that could spell a key or a lone surrogate. Anything else (a batch that fails to
-decode, an uncertified line) is judged line by line by Python's `json` module, which sees the
-real JSON types. Both paths apply the same rules, in the order of `REASONS`.
+How a line is judged, and why two paths: Polars' `str.json_decode` is fast and parallel, but
+one line that is not JSON makes it fail for the whole column, and it coerces silently (`1.5` and
+`true` decode as the integer 1, a number decodes as a string). So a line goes to Polars' decode
+(every typed field read as text) only when regexes prove it *safe*: JSON in the feed's shape
+whose typed keys hold values of the right JSON type (see `_safe`). Every other non-blank line is
+judged by Python's `json` module, which sees the real JSON types, and an accepted one is handed
+back to the same Polars decode in a clean form. Both paths apply the same rules, in the order of
+`REASONS`; tests check they agree.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ PARSED: Final = pl.Struct({"json_reason": pl.String(), "raw": RAW_EVENT})
 # A line is *safe* for Polars' decode when it is JSON of the feed's shape, proven by regexes:
 # an object whose values are scalars or flat objects of scalars (nesting depth 2 is a regular
 # language), numbers short enough never to overflow, no escape that could spell a key in
-# disguise (\u0000-\u007f) or be a lone surrogate (\ud800-\udfff), and every id/customer-id key
-# holding an integer or null and every type key a string or null.
+# disguise (\u0000-\u007f) or be a lone surrogate (\ud800-\udfff), and no key the rules type
+# (id, customer-id, type, event, timestamp) holding a value of another JSON type.
 _WS = r"[ \t]*"
 _STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
 _RISKY_ESCAPE = r"\\u(?:00[0-7]|[dD][89a-fA-F])"
@@ -71,11 +71,13 @@ _FLAT_MEMBER = f"{_STRING}{_WS}:{_WS}{_SCALAR}{_WS}"
 _FLAT = rf"\{{{_WS}(?:{_FLAT_MEMBER}(?:,{_WS}{_FLAT_MEMBER})*)?\}}"
 _MEMBER = f"{_STRING}{_WS}:{_WS}(?:{_SCALAR}|{_FLAT}){_WS}"
 _SAFE_JSON = rf"^{_WS}\{{{_WS}(?:{_MEMBER}(?:,{_WS}{_MEMBER})*)?\}}{_WS}$"
-_TYPED_KEY = r'"(?:id|customer-id|type|event|timestamp)"\s*:'
-_WELL_TYPED_KEY = (
-    r'"(?:id|customer-id)"\s*:\s*(?:-?[0-9]+|null)\s*[,}]'
-    r'|"(?:type|timestamp)"\s*:\s*(?:"|null\s*[,}])'
-    r'|"event"\s*:\s*(?:\{|null\s*[,}])'
+# Within safe JSON (so every value is well formed and nests no deeper than an object of
+# scalars), a value of the wrong JSON type for a key the rules type shows in its first bytes.
+# A key like "x\"id" can match too: that only sends a good line down the exact path.
+_MISTYPED_KEY = (
+    r'"(?:id|customer-id)"[ \t]*:[ \t]*(?:["{tf]|-?[0-9]+\.)'
+    r'|"(?:type|timestamp)"[ \t]*:[ \t]*[-0-9{tf]'
+    r'|"event"[ \t]*:[ \t]*[-0-9"tf]'
 )
 
 _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?$"
@@ -84,8 +86,11 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 def _safe(text: pl.Expr) -> pl.Expr:
     """True where Polars' decode of the line cannot fail and sees the exact JSON types."""
-    keys_well_typed = text.str.count_matches(_TYPED_KEY) == text.str.count_matches(_WELL_TYPED_KEY)
-    return text.str.contains(_SAFE_JSON) & keys_well_typed & ~text.str.contains(_RISKY_ESCAPE)
+    return (
+        text.str.contains(_SAFE_JSON)
+        & ~text.str.contains(_MISTYPED_KEY)
+        & ~text.str.contains(_RISKY_ESCAPE)
+    )
 
 
 def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -145,26 +145,24 @@ def sessionize(
     digest = _Sha256(events)
     digest.start()
 
-    lines = _read_lines(events)
-    accepted = lines.filter(~pl.col("blank") & pl.col("reason").is_null()).with_columns(
-        duplicate=~pl.col("id").is_first_distinct()
-    )
+    read = _read(events)
+    # Rule 1: the first accepted line with an id wins; later ones are duplicates.
+    first = read.accepted.sort("line").filter(pl.col("id").is_first_distinct())
     sessionized = sessionize_events(
-        accepted.lazy().filter(~pl.col("duplicate") & pl.col("customer_id").is_not_null()), gap
+        read.logged_in.lazy().join(first.lazy().select("line"), on="line", how="semi"), gap
     ).collect()
     events_frame = sessionized.select(EVENTS.names()).cast(EVENTS)
     sessions_frame = sessions_of(sessionized.lazy()).collect()
 
-    rejected = lines.filter(pl.col("reason").is_not_null())
-    by_reason = rejected.group_by("reason").len().sort("reason")
+    by_reason = read.rejected.group_by("reason").len().sort("reason")
     digest.join()
     summary = Summary(
-        lines=lines.height,
-        blank=int(lines["blank"].sum()),
-        rejected=rejected.height,
+        lines=read.lines,
+        blank=read.blank,
+        rejected=read.rejected.height,
         rejected_by_reason=dict(by_reason.iter_rows()),
-        anonymous=accepted.filter(~pl.col("duplicate") & pl.col("customer_id").is_null()).height,
-        duplicates=int(accepted["duplicate"].sum()),
+        anonymous=first.filter(~pl.col("logged_in")).height,
+        duplicates=read.accepted.height - first.height,
         events=events_frame.height,
         customers=events_frame["customer_id"].n_unique(),
         sessions=sessions_frame.height,
@@ -172,28 +170,55 @@ def sessionize(
         input=InputFile(path=str(events), bytes=size, sha256=digest.hexdigest()),
         seconds=round(time.perf_counter() - started, 3),
     )
-    _write_outputs(output_dir, summary, sessions_frame, events_frame, rejected)
+    _write_outputs(output_dir, summary, sessions_frame, events_frame, read.rejected)
     if strict and summary.rejected:
         raise RejectedLinesError(summary, output_dir)
     return summary
 
 
-def _read_lines(events: Path) -> pl.DataFrame:
-    """Classified lines, with the payload kept only where a customer makes it an event."""
-    logged_in = pl.col("customer_id").is_not_null()
+@dataclass(frozen=True)
+class _Read:
+    lines: int
+    blank: int
+    rejected: pl.DataFrame
+    """line, reason, text"""
+    accepted: pl.DataFrame
+    """line, id, logged_in: every line neither blank nor rejected"""
+    logged_in: pl.DataFrame
+    """line and the event columns of accepted lines with a customer-id"""
+
+
+def _read(events: Path) -> _Read:
+    """One streaming pass over the file, split into the few frames the rules need.
+
+    `collect_all` runs the shared scan and decode once for all of them, and no frame holds a
+    column for lines that do not need it (most lines are anonymous).
+    """
+    classified = classify_lines(str(events))
+    blank, reason = pl.col("blank"), pl.col("reason")
+    customer = pl.col("customer_id")
+    accepted = classified.filter(~blank & reason.is_null())
+    queries = [
+        classified.select(lines=pl.len(), blank=blank.sum()),
+        classified.filter(reason.is_not_null()).select("line", "reason", "text"),
+        accepted.select("line", "id", logged_in=customer.is_not_null()),
+        accepted.filter(customer.is_not_null()).select(
+            "line", "id", "customer_id", "type", "timestamp", *_PAYLOAD
+        ),
+    ]
     try:
-        return (
-            classify_lines(str(events))
-            .with_columns(
-                pl.when(logged_in).then(pl.col(name)).alias(name)
-                for name in ("type", "timestamp", *_PAYLOAD)
-            )
-            .collect(engine="streaming")
-        )
+        counts, rejected, accepted_ids, logged_in = pl.collect_all(queries, engine="streaming")
     except pl.exceptions.ComputeError as error:
         if "utf8" in str(error).lower() or "utf-8" in str(error).lower():
             raise XccError(f"{events} is not UTF-8 text; events must be UTF-8 NDJSON") from None
         raise
+    return _Read(
+        lines=counts["lines"].item(),
+        blank=counts["blank"].item(),
+        rejected=rejected.sort("line"),
+        accepted=accepted_ids,
+        logged_in=logged_in,
+    )
 
 
 def sessionize_events(events: pl.LazyFrame, gap: timedelta) -> pl.LazyFrame:
