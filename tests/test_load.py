@@ -298,6 +298,18 @@ def test_load_runs_times_the_load_in_utc(database: Database, awkward_output: Pat
     assert before <= load_runs(database)[0][1] <= utc_now()
 
 
+def test_on_step_hears_each_step_in_order(database: Database, awkward_output: Path) -> None:
+    steps: list[str] = []
+
+    load(awkward_output, database, on_step=lambda name, _seconds: steps.append(name))
+
+    expected = {
+        "duckdb": ["connect", "prepare", "insert sessions", "insert events", "index events"],
+        "postgresql": ["connect", "prepare", "copy sessions", "copy events", "index sessions"],
+    }
+    assert steps[:5] + steps[-1:] == [*expected[database.engine], "commit"]
+
+
 # Idempotence and replacement
 
 
@@ -718,6 +730,14 @@ def test_cli_reads_database_url_from_the_environment(
     runner.invoke(app, ["load", str(awkward_output), "-q"])
 
     assert database.is_file()
+
+
+def test_cli_verbose_times_each_step_on_stderr(tmp_path: Path, awkward_output: Path) -> None:
+    database = tmp_path / "cli.duckdb"
+
+    result = runner.invoke(app, ["load", str(awkward_output), "-d", str(database), "-v"])
+
+    assert result.stderr.splitlines()[1].startswith("  prepare: ")
 
 
 def test_cli_missing_directory_is_one_line_exit_1(tmp_path: Path) -> None:

@@ -410,6 +410,7 @@ def load_command(
         bool, typer.Option("--json", help="Print what was loaded as JSON on stdout.")
     ] = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Load sessionize's output into the database, replacing the previous load.
 
@@ -419,9 +420,15 @@ def load_command(
     are missing, and replaces all sessions and events in one transaction: queries running
     meanwhile see the previous load or this one, never a mix, and a load that fails part-way
     leaves the previous data as it was. Each load adds a row to load_runs. PostgreSQL is loaded
-    with binary COPY, DuckDB straight from the Parquet files.
+    with binary COPY, DuckDB straight from the Parquet files. --verbose times each step.
     """
-    result = load(directory, resolve_database(database_url))
+
+    def report_step(name: str, seconds: float) -> None:
+        typer.echo(f"  {name}: {seconds:.2f} s", err=True)
+
+    result = load(
+        directory, resolve_database(database_url), on_step=report_step if verbose else None
+    )
     if not quiet:
         typer.echo(
             f"Loaded run {result.run_id}: {result.sessions_loaded:,} sessions and "

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +58,10 @@ DUCKDB_TABLES = ("create_sessions", "create_events", "create_load_runs")
 #: Rows read from Parquet per COPY batch: bounds memory whatever the file's size.
 COPY_BATCH_ROWS = 100_000
 
+#: Memory for each key and index build over the staging tables (see
+#: postgres_set_maintenance_work_mem.sql).
+INDEX_MEMORY = "512MB"
+
 #: The swap waits this long for readers to release the live tables, then retries.
 SWAP_LOCK_TIMEOUT = "2s"
 SWAP_ATTEMPTS = 15
@@ -78,6 +84,23 @@ SUMMARY_COUNTS = (
     "customers",
     "sessions",
 )
+
+
+OnStep = Callable[[str, float], None]
+
+
+class _Steps:
+    """Times the steps of a load for an `OnStep` listener: `with step("copy events"): ...`."""
+
+    def __init__(self, on_step: OnStep | None) -> None:
+        self.on_step = on_step
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        if self.on_step is not None:
+            self.on_step(name, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)
@@ -123,19 +146,21 @@ class LoadRun:
     seconds: float
 
 
-def load(directory: Path, database: Database) -> LoadResult:
+def load(directory: Path, database: Database, *, on_step: OnStep | None = None) -> LoadResult:
     """Replace the sessions and events in `database` by those sessionize wrote to `directory`.
 
     Reads directory/sessions.parquet, events.parquet and summary.json; creates the tables where
     they are missing; records the load in load_runs. Raises `XccError` for anything the user can
     fix (a missing or damaged file, an unreachable database), leaving the database unchanged.
+    `on_step(name, seconds)` hears of each step as it finishes ("copy events", "swap", ...).
     """
     started = time.perf_counter()
+    step = _Steps(on_step)
     output = read_output(directory)
     if database.engine == "postgresql":
-        run_id, sessions_loaded, events_loaded = _load_postgres(output, database, started)
+        run_id, sessions_loaded, events_loaded = _load_postgres(output, database, started, step)
     else:
-        run_id, sessions_loaded, events_loaded = _load_duckdb(output, database, started)
+        run_id, sessions_loaded, events_loaded = _load_duckdb(output, database, started, step)
     return LoadResult(
         engine=database.engine,
         location=database.display,
@@ -218,35 +243,45 @@ def _one_line(error: BaseException) -> str:
 
 
 def _load_postgres(
-    output: SessionizeOutput, database: Database, started: float
+    output: SessionizeOutput, database: Database, started: float, step: _Steps
 ) -> tuple[int, int, int]:
-    connection = connect_postgres(database)
+    with step("connect"):
+        connection = connect_postgres(database)
     try:
-        with connection:  # commits if the block completes, rolls back if it raises
-            cursor = connection.cursor()
+        cursor = connection.cursor()
+        with step("prepare"):
             _run(cursor, "postgres_lock_load")
             for name in SCHEMA_QUERIES:
                 _run(cursor, name)
             _run(cursor, "postgres_drop_staging")
             _run(cursor, "postgres_create_sessions_staging")
             _run(cursor, "postgres_create_events_staging")
+        with step("copy sessions"):
             sessions = _copy(cursor, "sessions_staging", output.sessions, SESSIONS)
+        with step("copy events"):
             events = _copy(cursor, "events_staging", output.events, EVENTS)
+        cursor.execute(load_query("postgres_set_maintenance_work_mem"), (INDEX_MEMORY,))
+        with step("index sessions"):
             _run(cursor, "postgres_constrain_sessions_staging")
+        with step("index events"):
             _run(cursor, "postgres_constrain_events_staging")
             _run(cursor, "postgres_index_events_staging")
+        with step("analyze"):
             _run(cursor, "postgres_analyze_staging")
+        with step("swap"):
             _swap(connection, database)
             run = _load_run(output, sessions, events, started)
             cursor.execute(load_query("insert_load_run"), astuple(run))
             inserted = cursor.fetchone()
+        with step("commit"):
+            connection.commit()
     except psycopg.Error as error:
         raise XccError(
             f"loading into {database.display} failed, its data is unchanged: "
             f"{postgres_reason(error, database)}"
         ) from None
     finally:
-        connection.close()
+        connection.close()  # without a commit, closing rolls the transaction back
     run_id = inserted[0] if inserted else None
     assert isinstance(run_id, int)
     return run_id, sessions, events
@@ -325,20 +360,26 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
 
 
 def _load_duckdb(
-    output: SessionizeOutput, database: Database, started: float
+    output: SessionizeOutput, database: Database, started: float, step: _Steps
 ) -> tuple[int, int, int]:
-    connection = connect_duckdb(database)
+    with step("connect"):
+        connection = connect_duckdb(database)
     try:
-        connection.begin()
-        for name in ("duckdb_drop_events", "duckdb_drop_sessions", *DUCKDB_TABLES):
-            connection.execute(load_query(name))
-        sessions = _inserted(connection, "duckdb_insert_sessions", output.sessions)
-        events = _inserted(connection, "duckdb_insert_events", output.events)
-        # Built once over the loaded rows: faster than growing it row by row.
-        connection.execute(load_query("create_events_session_id_index"))
+        with step("prepare"):
+            connection.begin()
+            for name in ("duckdb_drop_events", "duckdb_drop_sessions", *DUCKDB_TABLES):
+                connection.execute(load_query(name))
+        with step("insert sessions"):
+            sessions = _inserted(connection, "duckdb_insert_sessions", output.sessions)
+        with step("insert events"):
+            events = _inserted(connection, "duckdb_insert_events", output.events)
+        with step("index events"):
+            # Built once over the loaded rows: faster than growing it row by row.
+            connection.execute(load_query("create_events_session_id_index"))
         run = _load_run(output, sessions, events, started)
         inserted = connection.execute(load_query("insert_load_run"), astuple(run)).fetchone()
-        connection.commit()
+        with step("commit"):
+            connection.commit()
     except duckdb.Error as error:
         raise XccError(
             f"loading into {database.display} failed, its data is unchanged: {duckdb_reason(error)}"
