@@ -158,3 +158,12 @@ def test_app_keeps_its_data_in_the_image_data_volume() -> None:
     (declared,) = json.loads(runtime("VOLUME")[0])
 
     assert volume.split(":")[1] == declared
+
+
+def test_readme_starts_the_containers_and_names_the_published_api_address() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (mapping,) = compose_services()["app"]["ports"]
+    host_port = mapping.split(":")[-2]
+
+    assert "docker compose up --build" in readme
+    assert f"http://localhost:{host_port}" in readme

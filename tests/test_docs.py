@@ -3,6 +3,7 @@ checked against what the product does."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from decimal import Decimal
@@ -13,14 +14,17 @@ import duckdb
 import polars as pl
 import psycopg
 import pytest
-from cli_lines import command_line_problems
+from cli_lines import command_line_problems, command_options
 from sessions_data import worked_example, write_sessions
 from starlette.testclient import TestClient
 
 from xcc_sessions.api import create_app
+from xcc_sessions.cli import demo_command
 from xcc_sessions.database import Database
 from xcc_sessions.docs import cli_reference, help_texts
+from xcc_sessions.generate import generate_events
 from xcc_sessions.load import load
+from xcc_sessions.pipeline import prepare
 from xcc_sessions.schema import EVENTS, SESSIONS
 from xcc_sessions.sessionize import sessionize
 from xcc_sessions.sql import load_query
@@ -165,3 +169,86 @@ def test_metrics_doc_file_example_is_what_the_api_answers(example_database: Data
         answer = client.get("/metrics/orders").json()
 
     assert answer == metrics_doc_answers()[1]
+
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def code_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+
+
+def commands_in(block: str) -> list[str]:
+    """The commands of a shell block, without comments or a `$ ` prompt."""
+    lines = (line.removeprefix("$ ").split("#", 1)[0].strip() for line in block.splitlines())
+    return [line for line in lines if line]
+
+
+def test_readme_quick_start_is_the_main_job_then_the_tests() -> None:
+    quick_start = markdown_sections(README)["Quick start"]
+
+    assert commands_in(code_blocks(quick_start, "sh")[0]) == [
+        "uv run xcc-sessions run",
+        "uv run pytest",
+    ]
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = commands_in(code_blocks(README, "sh")[0])[1]
+
+    assert commands_in(ci)[-1] == test_command
+
+
+def test_readme_command_table_lists_every_command_once() -> None:
+    table = table_first_column(markdown_sections(README)["Commands"])
+
+    documented = sorted(cell.strip("`").split()[1] for cell in table)
+    assert documented == sorted(set(command_options()) - {""})
+
+
+def readme_command_lines() -> list[str]:
+    """Every `xcc-sessions` command line in the README: in shell blocks and in the command
+    table (its usage brackets dropped)."""
+    lines = [
+        command
+        for language in ("sh", "console")
+        for block in code_blocks(README, language)
+        for command in commands_in(block)
+        if "xcc-sessions" in command.split()
+    ]
+    table = table_first_column(markdown_sections(README)["Commands"])
+    lines += [re.sub(r"[\[\]`]", "", cell) for cell in table]
+    lines += re.findall(r"`((?:uv run )?xcc-sessions [^`]*)`", README)
+    return lines
+
+
+@pytest.mark.parametrize("line", readme_command_lines())
+def test_readme_command_line_is_accepted_by_the_cli(line: str) -> None:
+    assert command_line_problems(line) == []
+
+
+def test_readme_api_example_is_what_the_demo_answers(tmp_path: Path) -> None:
+    (block,) = code_blocks(markdown_sections(README)["The API"], "console")
+    lines = block.splitlines()
+    documented = {
+        command.split("localhost:8000", 1)[1].strip("'"): answer
+        for command, answer in zip(lines[::2], lines[1::2], strict=True)
+    }
+    demo = inspect.signature(demo_command).parameters
+    events = tmp_path / "events.json"
+    generate_events(events, demo["lines"].default, seed=demo["seed"].default)
+    database = Database("duckdb", str(tmp_path / "demo.duckdb"))
+    prepare(str(events), database, data_dir=tmp_path)
+
+    with TestClient(create_app(database)) as client:
+        answers = {path: client.get(path).text for path in documented}
+
+    # Rounded: the last digits of a parallel sum may differ from run to run.
+    assert {path: rounded_json(text) for path, text in answers.items()} == {
+        path: rounded_json(text) for path, text in documented.items()
+    }, "run `xcc-sessions demo` and paste its answers into the README"
+
+
+def rounded_json(text: str) -> Any:
+    return json.loads(text, parse_float=lambda number: round(float(number), 9))
