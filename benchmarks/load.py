@@ -1,0 +1,199 @@
+"""Benchmark `xcc-sessions load` into PostgreSQL and DuckDB, with yardsticks, and sessionize + load.
+
+Usage (from the repository root; PostgreSQL from DATABASE_URL, default the local test server):
+
+    uv run python -m benchmarks.load                          # the 5M-line dataset
+    uv run python -m benchmarks.load --lines 1000000 --repeat 3 --check
+
+It sessionizes the cached synthetic dataset once (`xcc-sessions sessionize`, timed as a child
+process), then loads the output `--repeat` times into each engine in this process, keeping the
+fastest run, and prints rows/s for each step: PostgreSQL's binary COPY of sessions and events, the
+key and index builds, the swap; DuckDB's inserts from read_parquet. Yardsticks from the same run:
+
+- PostgreSQL: the same events sent as CSV that polars writes (`COPY ... (format csv)`) into a bare
+  table: the alternative to binary COPY, which load.py rejects by this measurement.
+- DuckDB: `create table as select * from read_parquet(...)` without keys: the floor for DuckDB.
+
+Finally `xcc-sessions load` runs as a child process into PostgreSQL, and sessionize + load is the
+sum of the two commands' wall times, as a user running them one after the other sees it. Bars
+(issue 3): PostgreSQL events COPY at least 400k rows/s; sessionize + load of 5M lines into
+PostgreSQL within 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+import polars as pl
+import psycopg
+
+from benchmarks.common import DATA, XCC_SESSIONS, dataset, machine, measure, table, warm
+from xcc_sessions.database import Database
+from xcc_sessions.load import LoadResult, load
+from xcc_sessions.schema import EVENTS
+
+SERVER_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SCHEMA = "xcc_benchmark_load"
+MIN_EVENTS_ROWS_PER_SECOND = 400_000
+MAX_SESSIONIZE_AND_LOAD_SECONDS = 10.0
+
+
+@dataclass
+class Run:
+    """One load: its result and the seconds of each step."""
+
+    result: LoadResult
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def best_load(directory: Path, database: Database, repeat: int) -> Run:
+    runs = []
+    for attempt in range(repeat):
+        print(f"  load into {database.engine} (run {attempt + 1} of {repeat})", file=sys.stderr)
+        steps: dict[str, float] = {}
+        result = load(directory, database, on_step=steps.__setitem__)
+        runs.append(Run(result, steps))
+    return min(runs, key=lambda run: run.result.seconds)
+
+
+def csv_copy_seconds(events: Path, url: str) -> float:
+    """The events COPYed as polars-written CSV into a bare table (rolled back): the yardstick."""
+    columns = ", ".join(EVENTS.names())
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("create table csv_yardstick (like events)")
+        started = time.perf_counter()
+        copy_sql = f"copy csv_yardstick ({columns}) from stdin (format csv, freeze)"
+        with cursor.copy(copy_sql.encode()) as copy:
+            for batch in pl.scan_parquet(events).collect_batches(chunk_size=100_000):
+                buffer = io.BytesIO()
+                batch.write_csv(buffer, include_header=False)
+                copy.write(buffer.getbuffer())
+        seconds = time.perf_counter() - started
+        connection.rollback()
+    return seconds
+
+
+def duckdb_floor_seconds(events: Path, path: Path) -> float:
+    """The events read from Parquet into a DuckDB table without keys or indexes."""
+    with duckdb.connect(path) as connection:
+        connection.execute("set enable_progress_bar = false")
+        started = time.perf_counter()
+        connection.execute(
+            "create or replace table floor_yardstick as select * from read_parquet(?)",
+            [str(events)],
+        )
+        return time.perf_counter() - started
+
+
+def timed(function: Callable[[], float], repeat: int) -> float:
+    return min(function() for _ in range(repeat))
+
+
+def fresh_schema() -> str:
+    """A URL whose search_path is an empty schema of this benchmark's own."""
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        admin.execute(f"drop schema if exists {SCHEMA} cascade".encode())
+        admin.execute(f"create schema {SCHEMA}".encode())
+    separator = "&" if "?" in SERVER_URL else "?"
+    return f"{SERVER_URL}{separator}options={quote(f'-csearch_path={SCHEMA}')}"
+
+
+def drop_schema() -> None:
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        admin.execute(f"drop schema if exists {SCHEMA} cascade".encode())
+
+
+def line(engine: str, step: str, seconds: float, rows: int | None = None) -> list[str]:
+    """A table row: the step's seconds and, where it moves rows, its rows per second."""
+    per_second = f"{rows / seconds:,.0f}" if rows is not None and seconds else ""
+    return [engine, step, f"{seconds:.2f}", per_second]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=5_000_000, help="dataset size (5000000)")
+    parser.add_argument("--repeat", type=int, default=1, help="loads per engine; the best counts")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a bar is not met")
+    arguments = parser.parse_args()
+
+    source = dataset(arguments.lines)
+    warm(source)
+    output = DATA / f"load-{arguments.lines}"
+    print(f"  sessionize {source.name}", file=sys.stderr)
+    sessionize = measure([*XCC_SESSIONS, "sessionize", str(source), "-o", str(output), "--quiet"])
+    duckdb_file = DATA / f"load-{arguments.lines}.duckdb"
+    duckdb_file.unlink(missing_ok=True)
+    url = fresh_schema()
+    try:
+        postgres = best_load(output, Database("postgresql", url), arguments.repeat)
+        duck = best_load(output, Database("duckdb", str(duckdb_file)), arguments.repeat)
+        print("  yardsticks: CSV COPY, DuckDB without keys", file=sys.stderr)
+        csv_seconds = timed(lambda: csv_copy_seconds(output / "events.parquet", url), 1)
+        floor_seconds = timed(
+            lambda: duckdb_floor_seconds(output / "events.parquet", duckdb_file), arguments.repeat
+        )
+        print("  xcc-sessions load into PostgreSQL, as a command", file=sys.stderr)
+        command = measure([*XCC_SESSIONS, "load", str(output), "-d", url, "--quiet"])
+    finally:
+        drop_schema()
+        duckdb_file.unlink(missing_ok=True)
+        wal = duckdb_file.with_name(duckdb_file.name + ".wal")
+        wal.unlink(missing_ok=True)
+
+    sessions, events = postgres.result.sessions_loaded, postgres.result.events_loaded
+    pg, dk = postgres.steps, duck.steps
+    rows = [
+        line("PostgreSQL", "copy sessions", pg["copy sessions"], sessions),
+        line("PostgreSQL", "copy events (binary)", pg["copy events"], events),
+        line("PostgreSQL", "  yardstick: CSV by polars", csv_seconds, events),
+        *[
+            line("PostgreSQL", name, pg[name])
+            for name in ("index sessions", "index events", "analyze", "swap", "commit")
+        ],
+        line("PostgreSQL", "whole load", postgres.result.seconds, sessions + events),
+        line("DuckDB", "insert sessions", dk["insert sessions"], sessions),
+        line("DuckDB", "insert events", dk["insert events"], events),
+        line("DuckDB", "  yardstick: no keys", floor_seconds, events),
+        line("DuckDB", "index events", dk["index events"]),
+        line("DuckDB", "whole load", duck.result.seconds, sessions + events),
+    ]
+    print(machine())
+    print(f"{arguments.lines:,} lines: {sessions:,} sessions, {events:,} events")
+    print(table(["engine", "step", "seconds", "rows/s"], rows))
+    total = sessionize.seconds + command.seconds
+    print(
+        f"\nxcc-sessions sessionize {sessionize.seconds:.2f} s + xcc-sessions load (PostgreSQL) "
+        f"{command.seconds:.2f} s = {total:.2f} s"
+    )
+    copy_rate = events / pg["copy events"]
+    bars = [
+        (
+            "PostgreSQL events COPY rows/s",
+            copy_rate >= MIN_EVENTS_ROWS_PER_SECOND,
+            f"{copy_rate:,.0f}, at least {MIN_EVENTS_ROWS_PER_SECOND:,}",
+        ),
+        (
+            f"sessionize + load of {arguments.lines:,} lines into PostgreSQL",
+            total <= MAX_SESSIONIZE_AND_LOAD_SECONDS,
+            f"{total:.2f} s, at most {MAX_SESSIONIZE_AND_LOAD_SECONDS:.0f} s",
+        ),
+    ]
+    for description, met, figures in bars:
+        print(f"{'met' if met else 'NOT MET':>7}: {description} ({figures})")
+    shutil.rmtree(output)
+    if arguments.check and not all(met for _, met, _ in bars):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
