@@ -9,36 +9,51 @@
 --     of the summed duration of the sessions before the purchase session plus the time from the
 --     purchase session's start to its first order.
 -- Medians are interpolated: the mean of the two middle values when the count is even.
-with sessions_in_order as (
+-- The window runs over the order-holding sessions only, and the earlier sessions are summed by
+-- an index-friendly join: far less work than a window over every session of every customer.
+with order_sessions as (
     select
+        customer_id,
         session_index,
         started_at,
         first_order_at,
-        count(first_order_at) over customer_history as sessions_with_orders_so_far,
-        coalesce(sum(duration_seconds) over earlier_sessions, 0) as seconds_in_earlier_sessions
+        row_number() over (
+            partition by customer_id order by session_index
+        ) as order_session_number
     from sessions
-    window
-        customer_history as (
-            partition by customer_id
-            order by session_index
-            rows between unbounded preceding and current row
-        ),
-        earlier_sessions as (
-            partition by customer_id
-            order by session_index
-            rows between unbounded preceding and 1 preceding
-        )
+    where first_order_at is not null
 ),
 
 purchase_sessions as (
     select
-        session_index as visits,
+        customer_id,
+        session_index,
+        started_at,
+        first_order_at
+    from order_sessions
+    where order_session_number = 1
+),
+
+journeys as (
+    select
+        purchase_sessions.session_index as visits,
         (
-            seconds_in_earlier_sessions
-            + cast(extract(epoch from first_order_at - started_at) as double precision)
+            coalesce(sum(earlier_sessions.duration_seconds), 0)
+            + cast(
+                extract(epoch from purchase_sessions.first_order_at - purchase_sessions.started_at)
+                as double precision
+            )
         ) / 60 as minutes
-    from sessions_in_order
-    where first_order_at is not null and sessions_with_orders_so_far = 1
+    from purchase_sessions
+    left join sessions as earlier_sessions
+        on
+            purchase_sessions.customer_id = earlier_sessions.customer_id
+            and earlier_sessions.session_index < purchase_sessions.session_index
+    group by
+        purchase_sessions.customer_id,
+        purchase_sessions.session_index,
+        purchase_sessions.started_at,
+        purchase_sessions.first_order_at
 )
 
 select
@@ -46,4 +61,4 @@ select
     percentile_cont(0.5) within group (
         order by minutes
     ) as median_session_duration_minutes_before_order
-from purchase_sessions
+from journeys

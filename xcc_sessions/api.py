@@ -6,6 +6,7 @@ request, names the query and shapes the JSON. Errors are JSON too: {"error": "..
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Mapping
@@ -103,7 +104,7 @@ def check_port_free(host: str, port: int) -> None:
         ) from None
 
 
-def index(request: Request) -> JSONResponse:
+async def index(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "name": "xcc-sessions",
@@ -113,21 +114,40 @@ def index(request: Request) -> JSONResponse:
     )
 
 
-def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
     reader = _reader(request)
     return JSONResponse(
         {
             "status": "ok",
             "engine": reader.database.engine,
             "database": reader.database.display,
-            "latest_load_run": _json_row(reader.latest_load_run()),
+            "latest_load_run": _json_row(await reader.fresh_load_run()),
         }
     )
 
 
-def metrics_orders(request: Request) -> JSONResponse:
-    (row,) = _reader(request).query("metrics_orders")
-    return JSONResponse(
+async def metrics_orders(request: Request) -> Response:
+    body = await _reader(request).fresh_result("metrics_orders", (), _order_metrics_json)
+    return Response(body, media_type="application/json")
+
+
+async def metrics_referrers(request: Request) -> Response:
+    min_sessions = _min_sessions(request)
+    referrers = await _reader(request).fresh_result("metrics_referrers", (min_sessions,), _json)
+    body = b'{"min_sessions":%d,"referrers":%b}' % (min_sessions, referrers)
+    return Response(body, media_type="application/json")
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_spec())
+
+
+# The JSON bodies are cached with the results: a cached answer is sent without re-encoding.
+
+
+def _order_metrics_json(rows: list[Row]) -> bytes:
+    (row,) = rows
+    return _json(
         {
             "median_visits_before_order": row["median_visits_before_order"],
             "median_session_duration_minutes_before_order": row[
@@ -137,14 +157,9 @@ def metrics_orders(request: Request) -> JSONResponse:
     )
 
 
-def metrics_referrers(request: Request) -> JSONResponse:
-    min_sessions = _min_sessions(request)
-    rows = _reader(request).query("metrics_referrers", (min_sessions,))
-    return JSONResponse({"min_sessions": min_sessions, "referrers": rows})
-
-
-def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(openapi_spec())
+def _json(content: object) -> bytes:
+    """`content` encoded as JSONResponse encodes it."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def _min_sessions(request: Request) -> int:

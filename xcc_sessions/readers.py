@@ -13,19 +13,21 @@ for an older run is computed again. The two engines differ in how they are reach
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import duckdb
 import psycopg
 import psycopg.errors
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
+from starlette.concurrency import run_in_threadpool
 
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
@@ -34,6 +36,8 @@ from xcc_sessions.sql import load_query
 Row = dict[str, Any]
 Params = tuple[object, ...]
 T = TypeVar("T")
+#: Turns a query's rows into what is cached and served, e.g. a JSON body; a plain function.
+Shape = Callable[[list[Row]], T]
 
 #: How many distinct (query, parameters) results are kept for the current load.
 CACHE_ENTRIES = 256
@@ -44,11 +48,16 @@ class DatabaseUnavailableError(XccError):
 
 
 class Reader(ABC):
-    """Runs the statements in queries/ and caches each result until the next load_run lands."""
+    """Runs the statements in queries/ and caches each result until the next load_run lands.
+
+    `query` and `latest_load_run` serve scripts and tests. The server uses their `fresh_`
+    counterparts, which share database looks among concurrent requests and keep the event loop
+    free: a cached answer costs no thread and, under load, a fraction of one small query.
+    """
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._cache: dict[tuple[str, Params], tuple[int, list[Row]]] = {}
+        self._cache: dict[tuple[str, Params, Shape[Any]], tuple[int, Any]] = {}
         self._compute = threading.Lock()
         self._freshness = SharedLook(self._look_up_latest_load_run)
 
@@ -73,38 +82,44 @@ class Reader(ABC):
         self.close()
 
     def latest_load_run(self) -> Row:
-        """The latest load_runs row, as of a look that started after this call was made.
-
-        `DatabaseUnavailableError` when there is none yet. Concurrent callers share looks, so a
-        burst of requests costs the database one small query, not one each.
-        """
-        return self._freshness.get()
+        """The latest load_runs row; `DatabaseUnavailableError` when there is none yet."""
+        return self._look_up_latest_load_run()
 
     def query(self, name: str, params: Sequence[object] = ()) -> list[Row]:
         """The rows of queries/NAME.sql, computed once per load and parameter values."""
-        key = (name, tuple(params))
         run_id: int = self.latest_load_run()["run_id"]
+        return self._result(run_id, name, tuple(params), rows_as_they_are)
+
+    async def fresh_load_run(self) -> Row:
+        """`latest_load_run`, as of a look begun after this call (shared with concurrent calls)."""
+        return await self._freshness.get()
+
+    async def fresh_result(self, name: str, params: Sequence[object], shape: Shape[T]) -> T:
+        """`shape(rows)` of queries/NAME.sql, cached until the next load lands."""
+        run_id: int = (await self.fresh_load_run())["run_id"]
+        key = (name, tuple(params), shape)
         cached = self._cache.get(key)
         if cached is not None and cached[0] == run_id:
-            return cached[1]
+            return cast(T, cached[1])
+        return await run_in_threadpool(self._result, run_id, name, tuple(params), shape)
+
+    def _result(self, run_id: int, name: str, params: Params, shape: Shape[T]) -> T:
+        key = (name, params, shape)
         # One computation at a time: concurrent misses for the same result wait for the first
         # instead of all running the same heavy query.
         with self._compute:
             cached = self._cache.get(key)
             if cached is not None and cached[0] == run_id:
-                return cached[1]
+                return cast(T, cached[1])
             with self._session() as session:
-                rows = self._execute(session, name, tuple(params))
-            self._remember(key, run_id, rows)
-            return rows
-
-    def _remember(self, key: tuple[str, Params], run_id: int, rows: list[Row]) -> None:
-        stale = [old for old, (old_run_id, _) in self._cache.items() if old_run_id != run_id]
-        for old in stale:
-            del self._cache[old]
-        if len(self._cache) >= CACHE_ENTRIES:
-            del self._cache[next(iter(self._cache))]
-        self._cache[key] = (run_id, rows)
+                value = shape(self._execute(session, name, params))
+            stale = [old for old, (old_run_id, _) in self._cache.items() if old_run_id != run_id]
+            for old in stale:
+                del self._cache[old]
+            if len(self._cache) >= CACHE_ENTRIES:
+                del self._cache[next(iter(self._cache))]
+            self._cache[key] = (run_id, value)
+            return value
 
     def _not_loaded(self) -> DatabaseUnavailableError:
         return DatabaseUnavailableError(
@@ -254,49 +269,40 @@ class DuckDBReader(Reader):
 
 
 class SharedLook(Generic[T]):
-    """Calls a look-up for many threads at once; each gets a result begun after it asked.
+    """Runs a blocking look-up in a thread for many callers; each gets a look begun after it asked.
 
     One look runs at a time. Callers arriving while it runs wait for the next one, which then
-    answers all of them: under load the database sees one look per round trip, while no caller
-    ever gets an answer older than its own request (a new load is seen by the next request).
+    answers all of them: under load the database sees one look per round trip instead of one
+    per request, and still no caller gets an answer older than its own request (so a new load
+    is seen by the very next request). Lives on one event loop; callers must not be threads.
     """
 
     def __init__(self, look: Callable[[], T]) -> None:
         self._look = look
-        self._changed = threading.Condition()
-        self._running = False
-        self._started = 0
-        self._finished = 0
-        self._outcome: tuple[T | None, BaseException | None] = (None, None)
+        self._running: asyncio.Task[T] | None = None
+        self._next: asyncio.Task[T] | None = None
 
-    def get(self) -> T:
-        with self._changed:
-            wanted = self._started + 1  # the first look to begin after this call
-            while self._running and self._finished < wanted:
-                self._changed.wait()
-            if self._finished >= wanted:
-                return self._result(self._outcome)
-            self._running = True
-            self._started += 1
-            mine = self._started
-        outcome: tuple[T | None, BaseException | None]
-        try:
-            outcome = (self._look(), None)
-        except BaseException as error:
-            outcome = (None, error)
-        with self._changed:
-            self._running = False
-            self._finished = mine
-            self._outcome = outcome
-            self._changed.notify_all()
-        return self._result(outcome)
+    async def get(self) -> T:
+        if self._next is None:
+            if self._running is None or self._running.done():
+                self._running = asyncio.ensure_future(self._run())
+                return await asyncio.shield(self._running)
+            self._next = asyncio.ensure_future(self._after(self._running))
+        # The next look has not begun yet: it will begin after this call, as it must.
+        return await asyncio.shield(self._next)
 
-    @staticmethod
-    def _result(outcome: tuple[T | None, BaseException | None]) -> T:
-        value, error = outcome
-        if error is not None:
-            raise error
-        return value  # type: ignore[return-value]
+    async def _after(self, previous: asyncio.Task[T]) -> T:
+        await asyncio.wait([previous])
+        self._running, self._next = self._next, None
+        return await self._run()
+
+    async def _run(self) -> T:
+        return await run_in_threadpool(self._look)
+
+
+def rows_as_they_are(rows: list[Row]) -> list[Row]:
+    """The identity shape: a query's rows as dictionaries."""
+    return rows
 
 
 class _FileBusyError(Exception):
