@@ -25,11 +25,15 @@ def instructions(stage: int, text: str | None = None) -> list[tuple[str, str]]:
     return stages[stage]
 
 
-def build_stage_copies() -> list[str]:
-    """The checkout paths the first stage copies (its COPY instructions without --from)."""
-    return [
-        source
-        for keyword, arguments in instructions(0)
-        if keyword == "COPY" and not arguments.startswith("--from")
-        for source in arguments.split()[:-1]
-    ]
+def build_stage_copies(*, before: str | None = None) -> list[str]:
+    """The checkout paths the first stage copies (its COPY instructions without --from); with
+    `before`, only those copied before the first RUN that contains that text."""
+    copies: list[str] = []
+    for keyword, arguments in instructions(0):
+        if keyword == "RUN" and before is not None and before in arguments:
+            return copies
+        if keyword == "COPY" and not arguments.startswith("--from"):
+            copies.extend(arguments.split()[:-1])
+    if before is not None:
+        raise LookupError(f"no RUN with {before!r} in the build stage")
+    return copies

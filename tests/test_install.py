@@ -22,6 +22,19 @@ from xcc_sessions.database import Database
 REPO = Path(__file__).resolve().parent.parent
 
 
+def copy_from_checkout(paths: list[str], target: Path) -> None:
+    for path in paths:
+        if (REPO / path).is_dir():
+            shutil.copytree(
+                REPO / path,
+                target / path,
+                ignore=shutil.ignore_patterns("__pycache__"),
+                dirs_exist_ok=True,
+            )
+        else:
+            shutil.copy2(REPO / path, target / path)
+
+
 def _uv(*args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
     completed = subprocess.run(
         ["uv", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
@@ -33,17 +46,10 @@ def _uv(*args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment outside the checkout with the wheel and the locked deps."""
     source = tmp_path_factory.mktemp("source")
-    for path in build_stage_copies():
-        if (REPO / path).is_dir():
-            shutil.copytree(
-                REPO / path, source / path, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(REPO / path, source / path)
     environment = tmp_path_factory.mktemp("venv") / "venv"
     dist = tmp_path_factory.mktemp("dist")
-    # Same steps as the Dockerfile; uv reads wheels from its cache, so this works offline.
-    _uv("build", "--wheel", "--out-dir", str(dist), "--quiet", cwd=source)
+    # The Dockerfile's steps in its order: uv reads wheels from its cache, so this works offline.
+    copy_from_checkout(build_stage_copies(before="uv sync"), source)
     _uv(
         "sync",
         "--locked",
@@ -53,6 +59,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=source,
         env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment)},
     )
+    copy_from_checkout(build_stage_copies(), source)
+    _uv("build", "--wheel", "--out-dir", str(dist), "--quiet", cwd=source)
     (wheel,) = dist.glob("*.whl")
     _uv(
         "pip",
