@@ -31,8 +31,10 @@ from typer.testing import CliRunner
 from xcc_sessions.cli import app
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
+from xcc_sessions.generate import generate_events
 from xcc_sessions.load import load
 from xcc_sessions.schema import EVENTS, SESSIONS
+from xcc_sessions.sessionize import sessionize
 from xcc_sessions.sql import load_query
 
 START = datetime(2022, 4, 28, 2, 44, 46, 290271)
@@ -262,6 +264,17 @@ def test_many_rows_round_trip(database: Database, tmp_path: Path) -> None:
     load(output, database)
 
     assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(events))
+
+
+def test_loads_what_the_real_sessionize_wrote(database: Database, tmp_path: Path) -> None:
+    events_file = tmp_path / "events.json"
+    generate_events(events_file, 3_000, seed=7)
+    sessionize(events_file, tmp_path / "out")
+
+    load(tmp_path / "out", database)
+
+    expected = pl.read_parquet(tmp_path / "out" / "sessions.parquet")
+    assert_frame_equal(table(database, "sessions", SESSIONS), sorted_by_key(expected))
 
 
 def test_result_says_what_was_loaded(database: Database, awkward_output: Path) -> None:

@@ -276,9 +276,10 @@ def _load_postgres(
         with step("commit"):
             connection.commit()
     except psycopg.Error as error:
+        # The staging tables are this load's own business: name the tables a user knows.
+        reason = postgres_reason(error, database).replace("_staging", "")
         raise XccError(
-            f"loading into {database.display} failed, its data is unchanged: "
-            f"{postgres_reason(error, database)}"
+            f"loading into {database.display} failed, its data is unchanged: {reason}"
         ) from None
     finally:
         connection.close()  # without a commit, closing rolls the transaction back
