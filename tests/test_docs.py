@@ -17,9 +17,10 @@ import pytest
 from cli_lines import command_line_problems, command_options
 from sessions_data import worked_example, write_sessions
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from xcc_sessions.api import create_app
-from xcc_sessions.cli import demo_command
+from xcc_sessions.cli import app, demo_command
 from xcc_sessions.database import Database
 from xcc_sessions.docs import cli_reference, help_texts
 from xcc_sessions.generate import generate_events
@@ -252,3 +253,17 @@ def test_readme_api_example_is_what_the_demo_answers(tmp_path: Path) -> None:
 
 def rounded_json(text: str) -> Any:
     return json.loads(text, parse_float=lambda number: round(float(number), 9))
+
+
+@pytest.mark.parametrize("name", sorted(set(command_options()) - {""}))
+def test_every_command_answers_short_help_with_exit_code_0(name: str) -> None:
+    result = CliRunner().invoke(app, [name, "-h"])
+
+    assert (result.exit_code, result.stdout.startswith(f"Usage: xcc-sessions {name}")) == (0, True)
+
+
+@pytest.mark.parametrize("name", sorted(set(command_options()) - {""}))
+def test_every_command_refuses_an_unknown_option_with_exit_code_2(name: str) -> None:
+    result = CliRunner().invoke(app, [name, "--no-such-option"])
+
+    assert result.exit_code == 2
