@@ -777,15 +777,29 @@ HOLD_DUCKDB = """
 import sys, time, duckdb
 connection = duckdb.connect(sys.argv[1])
 print("holding", flush=True)
-time.sleep(60)
+time.sleep(float(sys.argv[2]))
 """
+
+
+def test_a_duckdb_file_held_for_a_moment_is_waited_for(
+    tmp_path: Path, awkward_output: Path
+) -> None:
+    database = tmp_path / "held.duckdb"
+    command = [sys.executable, "-c", HOLD_DUCKDB, str(database), "1"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
+        assert holder.stdout is not None
+        holder.stdout.readline()  # the holder has opened the file
+
+        result = load(awkward_output, Database("duckdb", str(database)))
+
+    assert result.events_loaded == 5
 
 
 def test_cli_duckdb_file_held_by_another_process_is_one_line_exit_1(
     tmp_path: Path, awkward_output: Path
 ) -> None:
     database = tmp_path / "held.duckdb"
-    command = [sys.executable, "-c", HOLD_DUCKDB, str(database)]
+    command = [sys.executable, "-c", HOLD_DUCKDB, str(database), "60"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
         assert holder.stdout is not None
         holder.stdout.readline()  # the holder has opened the file

@@ -8,6 +8,7 @@ contain the password.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,9 @@ from xcc_sessions.errors import XccError
 
 #: Seconds to wait for a PostgreSQL server before saying it is unreachable.
 CONNECT_TIMEOUT = 10
+
+#: Seconds to wait for another process to let go of a DuckDB file.
+LOCK_WAIT = 5.0
 
 PostgresConnection = psycopg.Connection[tuple[object, ...]]
 
@@ -47,16 +51,26 @@ def postgres_reason(error: BaseException, database: Database) -> str:
     return redact(text or type(error).__name__, database)
 
 
-def connect_duckdb(database: Database) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to the DuckDB file, creating it and its folder if need be."""
+def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the DuckDB file, creating it and its folder if need be.
+
+    Only one process at a time may open the file for writing, and readers (the API server)
+    hold it for a moment at a time, so a file in use is tried again for up to `wait` seconds.
+    """
     path = Path(database.location)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(path)
-    except OSError as error:
-        raise XccError(f"cannot create {path.parent}: {error.strerror or error}") from None
-    except duckdb.Error as error:
-        raise XccError(f"cannot open {database.display}: {duckdb_reason(error)}") from None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = duckdb.connect(path)
+            break
+        except OSError as error:
+            raise XccError(f"cannot create {path.parent}: {error.strerror or error}") from None
+        except duckdb.Error as error:
+            if "Conflicting lock" in str(error) and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            raise XccError(f"cannot open {database.display}: {duckdb_reason(error)}") from None
     # DuckDB draws a progress bar on stdout for long statements; stdout is for results.
     connection.execute("set enable_progress_bar = false")
     return connection
