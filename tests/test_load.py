@@ -32,7 +32,7 @@ from xcc_sessions.cli import app
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
 from xcc_sessions.generate import generate_events
-from xcc_sessions.load import load
+from xcc_sessions.load import LoadResult, load
 from xcc_sessions.schema import EVENTS, SESSIONS
 from xcc_sessions.sessionize import sessionize
 from xcc_sessions.sql import load_query
@@ -510,6 +510,25 @@ def test_a_load_after_a_killed_one_succeeds(
     result = load(awkward_output, Database("postgresql", postgres_url))
 
     assert (result.run_id, result.events_loaded) == (1, 5)
+
+
+def test_concurrent_loads_take_turns(
+    postgres_url: str, awkward_output: Path, big_output: Path
+) -> None:
+    database = Database("postgresql", postgres_url)
+    results: list[LoadResult] = []
+    loads = [
+        threading.Thread(target=lambda output=output: results.append(load(output, database)))
+        for output in (big_output, awkward_output)
+    ]
+    for thread in loads:
+        thread.start()
+    for thread in loads:
+        thread.join()
+
+    last = max(results, key=lambda result: result.run_id)
+    counts = query(database, "select (select count(*) from events), max(run_id) from load_runs")
+    assert counts == [(last.events_loaded, 2)]
 
 
 # Readers during a load
