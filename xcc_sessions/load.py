@@ -298,7 +298,9 @@ def _copy(cursor: psycopg.Cursor[Any], table: str, path: Path, contract: pl.Sche
     Binary COPY, fed row by row from Parquet batches, measured faster than CSV written by
     polars: PostgreSQL parses binary fields far more cheaply, and on a shared machine the
     server's parsing is the bottleneck (benchmarks/load.py compares the two). FREEZE writes the
-    rows already frozen, sparing the vacuum that would otherwise rewrite every page.
+    rows already frozen, sparing the vacuum that would otherwise rewrite every page, and makes
+    them visible to every snapshot: a repeatable-read reader whose snapshot predates the swap
+    sees the new rows, not new tables that look empty to it.
     """
     columns = contract.names()
     statement = sql.SQL("copy {} ({}) from stdin (format binary, freeze)").format(
