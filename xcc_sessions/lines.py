@@ -55,7 +55,7 @@ RAW_EVENT: Final = pl.Struct(
         "event": pl.Struct({name: pl.String() for name in _EVENT_FIELDS}),
     }
 )
-PARSED: Final = pl.Struct({"json_reason": pl.String(), "raw": RAW_EVENT})
+JUDGED: Final = pl.Struct({"json_reason": pl.String(), "clean": pl.String()})
 
 # A line is *safe* for Polars' decode when it is JSON of the feed's shape, proven by regexes:
 # an object whose values are scalars or flat objects of scalars (nesting depth 2 is a regular
@@ -79,6 +79,7 @@ _MISTYPED_KEY = (
     r'|"(?:type|timestamp)"[ \t]*:[ \t]*[-0-9{tf]'
     r'|"event"[ \t]*:[ \t]*[-0-9"tf]'
 )
+_DOUBTFUL = f"{_MISTYPED_KEY}|{_RISKY_ESCAPE}"
 
 _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?$"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -86,11 +87,7 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 def _safe(text: pl.Expr) -> pl.Expr:
     """True where Polars' decode of the line cannot fail and sees the exact JSON types."""
-    return (
-        text.str.contains(_SAFE_JSON)
-        & ~text.str.contains(_MISTYPED_KEY)
-        & ~text.str.contains(_RISKY_ESCAPE)
-    )
+    return text.str.contains(_SAFE_JSON) & ~text.str.contains(_DOUBTFUL)
 
 
 def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -168,22 +165,16 @@ def _structural_reason(document: dict[str, Any]) -> str | None:
     return None
 
 
-def _decode_exactly(texts: pl.Series) -> pl.Series:
-    """Map a batch of doubtful lines (nulls elsewhere) to `PARSED` structs, one by one."""
-    reasons: list[str | None] = []
-    clean: list[str | None] = []
-    for text in texts if texts.null_count() < texts.len() else ():
-        reason, clean_text = (None, None) if text is None else judge_exactly(text)
-        reasons.append(reason)
-        clean.append(clean_text)
-    if not reasons:
-        return pl.Series(texts.name, [None] * texts.len(), dtype=PARSED)
-    return pl.DataFrame(
-        {
-            "json_reason": pl.Series(reasons, dtype=pl.String()),
-            "raw": pl.Series(clean, dtype=pl.String()).str.json_decode(RAW_EVENT),
-        }
-    ).to_struct(texts.name)
+def _judge_batch(texts: pl.Series) -> pl.Series:
+    """Map a batch of doubtful lines (nulls elsewhere) to `JUDGED` structs, one by one."""
+    if texts.null_count() == texts.len():
+        return pl.Series(texts.name, [None] * texts.len(), dtype=JUDGED)
+    judged = [(None, None) if text is None else judge_exactly(text) for text in texts]
+    return pl.Series(
+        texts.name,
+        [{"json_reason": reason, "clean": clean} for reason, clean in judged],
+        dtype=JUDGED,
+    )
 
 
 def _timestamp(text: pl.Expr) -> pl.Expr:
@@ -223,24 +214,29 @@ def classify_lines(events: str) -> pl.LazyFrame:
     The event columns (id, customer_id, type lower-cased, timestamp and the payload) are null
     for blank and rejected lines.
     """
-    text = pl.col("text")
-    exact = pl.col("exact")
-    raw = pl.coalesce(pl.col("fast"), exact.struct.field("raw"))
+    text, judged = pl.col("text"), pl.col("judged")
+    raw = pl.col("raw")
     event = raw.struct.field("event")
     return (
         pl.scan_lines(events, name="text", row_index_name="line", row_index_offset=1)
-        .with_columns(blank=text.str.strip_chars(" \t").str.len_bytes() == 0)
+        .with_columns(blank=~text.str.contains(r"[^ \t]"))
         .with_columns(safe=~pl.col("blank") & _safe(text))
         .with_columns(
-            fast=pl.when("safe").then(text).str.json_decode(RAW_EVENT),
-            exact=pl.when(~pl.col("safe") & ~pl.col("blank"))
+            judged=pl.when(~pl.col("safe") & ~pl.col("blank"))
             .then(text)
-            .map_batches(_decode_exactly, return_dtype=PARSED, is_elementwise=True),
+            .map_batches(_judge_batch, return_dtype=JUDGED, is_elementwise=True)
+        )
+        .with_columns(
+            # Safe lines as they are, accepted doubtful ones in their clean form: one decode.
+            raw=pl.when("safe")
+            .then(text)
+            .otherwise(judged.struct.field("clean"))
+            .str.json_decode(RAW_EVENT)
         )
         .with_columns(timestamp=_timestamp(event.struct.field("timestamp")))
         .with_columns(
             reason=pl.when(~pl.col("blank")).then(
-                _reason(raw, exact.struct.field("json_reason"), pl.col("timestamp"))
+                _reason(raw, judged.struct.field("json_reason"), pl.col("timestamp"))
             )
         )
         .select(

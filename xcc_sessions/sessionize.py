@@ -194,7 +194,7 @@ def _read(events: Path) -> _Read:
     `collect_all` runs the shared scan and decode once for all of them, and no frame holds a
     column for lines that do not need it (most lines are anonymous).
     """
-    classified = classify_lines(str(events))
+    classified = classify_lines(str(events)).cache()
     blank, reason = pl.col("blank"), pl.col("reason")
     customer = pl.col("customer_id")
     accepted = classified.filter(~blank & reason.is_null())
@@ -222,29 +222,39 @@ def _read(events: Path) -> _Read:
 
 
 def sessionize_events(events: pl.LazyFrame, gap: timedelta) -> pl.LazyFrame:
-    """Events (customer_id not null) with session_id and session_index, in output order."""
+    """Events (customer_id not null) in output order, with their session.
+
+    Adds session_id, session_index and session_number (1-based over the whole output, so that
+    sessions can be grouped by an integer).
+    """
     customer, timestamp = pl.col("customer_id"), pl.col("timestamp")
-    new_session = (customer != customer.shift(1)).fill_null(True) | (
-        (timestamp - timestamp.shift(1)) > gap
-    )
-    started_at = pl.when(new_session).then(timestamp).forward_fill()
+    new_customer = (customer != customer.shift(1)).fill_null(True)
+    new_session = pl.col("new_customer") | ((timestamp - timestamp.shift(1)) > gap)
+    number = pl.col("session_number")
+    started_at = pl.when(pl.col("new_session")).then(timestamp).forward_fill()
     return (
         events.sort("customer_id", "timestamp", "id")
+        .with_columns(new_customer=new_customer)
         .with_columns(new_session=new_session)
+        .with_columns(session_number=pl.col("new_session").cum_sum())
         .with_columns(
             session_id=pl.format("{}-{}Z", customer, started_at.dt.strftime("%Y%m%dT%H%M%S%6f")),
-            session_index=pl.col("new_session").cum_sum().over("customer_id").cast(pl.Int32()),
+            session_index=(
+                number - pl.when(pl.col("new_customer")).then(number).forward_fill() + 1
+            ).cast(pl.Int32()),
         )
+        .drop("new_customer", "new_session")
     )
 
 
 def sessions_of(events: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per session from sessionized events in output order (see the module's rules)."""
+    """One row per session from `sessionize_events`' output (see the module's rules)."""
     kind, timestamp = pl.col("type"), pl.col("timestamp")
     started_at, ended_at = timestamp.first(), timestamp.last()
     return (
-        events.group_by("session_id", maintain_order=True)
+        events.group_by("session_number")
         .agg(
+            session_id=pl.col("session_id").first(),
             customer_id=pl.col("customer_id").first(),
             session_index=pl.col("session_index").first(),
             started_at=started_at,
@@ -259,6 +269,7 @@ def sessions_of(events: pl.LazyFrame) -> pl.LazyFrame:
             user_agent=pl.col("user_agent").first(),
             ip=pl.col("ip").first(),
         )
+        .sort("session_number")
         .select(SESSIONS.names())
         .cast(SESSIONS)
     )
