@@ -119,6 +119,23 @@ def line(engine: str, step: str, seconds: float, rows: int | None = None) -> lis
     return [engine, step, f"{seconds:.2f}", per_second]
 
 
+def engine_rows(engine: str, run: Run, yardstick: str, yardstick_seconds: float) -> list[list[str]]:
+    """Every step of the run in order, with rows/s where it moves rows, then the yardstick."""
+    moved = {
+        "sessions": run.result.sessions_loaded,
+        "events": run.result.events_loaded,
+    }
+    rows = []
+    for step, seconds in run.steps.items():
+        verb, _, table_name = step.partition(" ")
+        rows_moved = moved[table_name] if verb in ("copy", "insert") else None
+        rows.append(line(engine, step, seconds, rows_moved))
+        if verb in ("copy", "insert") and table_name == "events":
+            rows.append(line(engine, f"  yardstick: {yardstick}", yardstick_seconds, rows_moved))
+    rows.append(line(engine, "whole load", run.result.seconds, sum(moved.values())))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=5_000_000, help="dataset size (5000000)")
@@ -151,21 +168,9 @@ def main() -> None:
         wal.unlink(missing_ok=True)
 
     sessions, events = postgres.result.sessions_loaded, postgres.result.events_loaded
-    pg, dk = postgres.steps, duck.steps
     rows = [
-        line("PostgreSQL", "copy sessions", pg["copy sessions"], sessions),
-        line("PostgreSQL", "copy events (binary)", pg["copy events"], events),
-        line("PostgreSQL", "  yardstick: CSV by polars", csv_seconds, events),
-        *[
-            line("PostgreSQL", name, pg[name])
-            for name in ("index sessions", "index events", "analyze", "swap", "commit")
-        ],
-        line("PostgreSQL", "whole load", postgres.result.seconds, sessions + events),
-        line("DuckDB", "insert sessions", dk["insert sessions"], sessions),
-        line("DuckDB", "insert events", dk["insert events"], events),
-        line("DuckDB", "  yardstick: no keys", floor_seconds, events),
-        line("DuckDB", "index events", dk["index events"]),
-        line("DuckDB", "whole load", duck.result.seconds, sessions + events),
+        *engine_rows("PostgreSQL", postgres, "CSV by polars", csv_seconds),
+        *engine_rows("DuckDB", duck, "no keys", floor_seconds),
     ]
     print(machine())
     print(f"{arguments.lines:,} lines: {sessions:,} sessions, {events:,} events")
@@ -175,7 +180,7 @@ def main() -> None:
         f"\nxcc-sessions sessionize {sessionize.seconds:.2f} s + xcc-sessions load (PostgreSQL) "
         f"{command.seconds:.2f} s = {total:.2f} s"
     )
-    copy_rate = events / pg["copy events"]
+    copy_rate = events / postgres.steps["copy events"]
     bars = [
         (
             "PostgreSQL events COPY rows/s",
