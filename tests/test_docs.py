@@ -208,24 +208,30 @@ def test_readme_command_table_lists_every_command_once() -> None:
     assert documented == sorted(set(command_options()) - {""})
 
 
-def readme_command_lines() -> list[str]:
-    """Every `xcc-sessions` command line in the README: in shell blocks and in the command
-    table (its usage brackets dropped)."""
-    lines = [
-        command
-        for language in ("sh", "console")
-        for block in code_blocks(README, language)
-        for command in commands_in(block)
-        if "xcc-sessions" in command.split()
-    ]
+def documented_command_lines() -> list[str]:
+    """Every `xcc-sessions` command line in the README and docs/ (the generated cli.md aside):
+    in shell blocks, in inline code, and in the README's command table without its usage
+    brackets."""
+    lines = []
+    for document in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]:
+        if document.name == "cli.md":
+            continue
+        text = document.read_text(encoding="utf-8")
+        lines += [
+            command
+            for language in ("sh", "console")
+            for block in code_blocks(text, language)
+            for command in commands_in(block)
+            if "xcc-sessions" in command.split()
+        ]
+        lines += re.findall(r"`((?:uv run )?xcc-sessions [^`\[]*)`", text)
     table = table_first_column(markdown_sections(README)["Commands"])
     lines += [re.sub(r"[\[\]`]", "", cell) for cell in table]
-    lines += re.findall(r"`((?:uv run )?xcc-sessions [^`]*)`", README)
     return lines
 
 
-@pytest.mark.parametrize("line", readme_command_lines())
-def test_readme_command_line_is_accepted_by_the_cli(line: str) -> None:
+@pytest.mark.parametrize("line", documented_command_lines())
+def test_documented_command_line_is_accepted_by_the_cli(line: str) -> None:
     assert command_line_problems(line) == []
 
 
