@@ -356,7 +356,7 @@ def demo_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Try the whole product offline: synthetic events through the main job, then the API.
+    """Try it all offline: synthetic events through the main job, then the API.
 
     Example: xcc-sessions demo --lines 100000 --port 8000
 
