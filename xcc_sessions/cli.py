@@ -356,7 +356,7 @@ def demo_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Try it all offline: synthetic events through the main job, then the API.
+    """Run the main job on synthetic events: no internet needed.
 
     Example: xcc-sessions demo --lines 100000 --port 8000
 
