@@ -610,6 +610,27 @@ def test_a_reader_is_not_blocked_while_the_load_runs(
     assert len(answered_during_load) >= 3
 
 
+def test_the_swap_waits_for_a_long_reader_then_lands(
+    postgres_url: str, awkward_output: Path, big_output: Path
+) -> None:
+    database = Database("postgresql", postgres_url)
+    load(awkward_output, database)
+    swap_waited: list[float] = []
+    with psycopg.connect(postgres_url) as reader:
+        reader.execute("select count(*) from sessions")  # holds its lock until the commit
+
+        def before_the_swap(step: str, seconds: float) -> None:
+            if step == "analyze":  # let go later than one round of the swap's wait
+                threading.Timer(3.0, reader.commit).start()
+            if step == "swap":
+                swap_waited.append(seconds)
+
+        result = load(big_output, database, on_step=before_the_swap)
+
+    landed = query(database, "select count(*) from sessions")[0][0] == result.sessions_loaded
+    assert (landed, swap_waited[0] >= 3.0) == (True, True)
+
+
 # The schema
 
 
