@@ -48,13 +48,17 @@ PAYLOAD_FIELDS: Final = ("user-agent", "ip", "page", "referrer", "query", "produ
 _EVENT_FIELDS: Final = ("customer-id", "timestamp", *PAYLOAD_FIELDS)
 
 # Every scalar is read as text here; the typed columns are derived below with explicit rules.
+# The payload is decoded apart, and only for logged-in lines: most lines are anonymous, and
+# strings decoded for them would stay alive in memory beside the logged-in ones they share
+# buffers with.
 RAW_EVENT: Final = pl.Struct(
     {
         "id": pl.String(),
         "type": pl.String(),
-        "event": pl.Struct({name: pl.String() for name in _EVENT_FIELDS}),
+        "event": pl.Struct({"customer-id": pl.String(), "timestamp": pl.String()}),
     }
 )
+RAW_PAYLOAD: Final = pl.Struct({"event": pl.Struct({name: pl.String() for name in PAYLOAD_FIELDS})})
 JUDGED: Final = pl.Struct({"json_reason": pl.String(), "clean": pl.String()})
 
 # A line is *safe* for Polars' decode when it is JSON of the feed's shape, proven by regexes:
@@ -211,10 +215,11 @@ def _reason(raw: pl.Expr, json_reason: pl.Expr, timestamp: pl.Expr) -> pl.Expr:
 def classify_lines(events: str) -> pl.LazyFrame:
     """One row per line: line, blank, reason, text (rejected lines only) and the event columns.
 
-    The event columns (id, customer_id, type lower-cased, timestamp and the payload) are null
-    for blank and rejected lines.
+    The event columns (id, customer_id, type lower-cased, timestamp) are null for blank and
+    rejected lines; the payload columns (page, referrer, query, product, position, user_agent,
+    ip) are filled only for accepted lines with a customer-id.
     """
-    text, judged = pl.col("text"), pl.col("judged")
+    text, judged, decodable = pl.col("text"), pl.col("judged"), pl.col("decodable")
     raw = pl.col("raw")
     event = raw.struct.field("event")
     return (
@@ -226,42 +231,51 @@ def classify_lines(events: str) -> pl.LazyFrame:
             .then(text)
             .map_batches(_judge_batch, return_dtype=JUDGED, is_elementwise=True)
         )
-        .with_columns(
-            # Safe lines as they are, accepted doubtful ones in their clean form: one decode.
-            raw=pl.when("safe")
-            .then(text)
-            .otherwise(judged.struct.field("clean"))
-            .str.json_decode(RAW_EVENT)
-        )
+        # Safe lines as they are, accepted doubtful ones in their clean form.
+        .with_columns(decodable=pl.when("safe").then(text).otherwise(judged.struct.field("clean")))
+        .with_columns(raw=decodable.str.json_decode(RAW_EVENT))
         .with_columns(timestamp=_timestamp(event.struct.field("timestamp")))
         .with_columns(
             reason=pl.when(~pl.col("blank")).then(
                 _reason(raw, judged.struct.field("json_reason"), pl.col("timestamp"))
             )
         )
+        .with_columns(
+            customer_id=pl.when(pl.col("reason").is_null() & ~pl.col("blank")).then(
+                event.struct.field("customer-id").cast(pl.Int64(), strict=False)
+            )
+        )
+        .with_columns(
+            payload=pl.when(pl.col("customer_id").is_not_null())
+            .then(decodable)
+            .str.json_decode(RAW_PAYLOAD)
+            .struct.field("event")
+        )
         .select(
             "line",
             "blank",
             "reason",
             text=pl.when(pl.col("reason").is_not_null()).then(text),
-            **_event_columns(raw, event),
+            **_event_columns(raw, pl.col("payload")),
         )
     )
 
 
-def _event_columns(raw: pl.Expr, event: pl.Expr) -> dict[str, pl.Expr]:
+def _event_columns(raw: pl.Expr, payload: pl.Expr) -> dict[str, pl.Expr]:
     accepted = pl.col("reason").is_null() & ~pl.col("blank")
-    columns = {
+    head = {
         "id": raw.struct.field("id").cast(pl.Int64(), strict=False),
-        "customer_id": event.struct.field("customer-id").cast(pl.Int64(), strict=False),
+        "customer_id": pl.col("customer_id"),
         "type": raw.struct.field("type").str.to_lowercase(),
         "timestamp": pl.col("timestamp").cast(TIMESTAMP),
-        "page": event.struct.field("page"),
-        "referrer": event.struct.field("referrer"),
-        "query": event.struct.field("query"),
-        "product": event.struct.field("product").cast(pl.Int64(), strict=False),
-        "position": event.struct.field("position").cast(pl.Int32(), strict=False),
-        "user_agent": event.struct.field("user-agent"),
-        "ip": event.struct.field("ip"),
     }
-    return {name: pl.when(accepted).then(value) for name, value in columns.items()}
+    return {
+        **{name: pl.when(accepted).then(value) for name, value in head.items()},
+        "page": payload.struct.field("page"),
+        "referrer": payload.struct.field("referrer"),
+        "query": payload.struct.field("query"),
+        "product": payload.struct.field("product").cast(pl.Int64(), strict=False),
+        "position": payload.struct.field("position").cast(pl.Int32(), strict=False),
+        "user_agent": payload.struct.field("user-agent"),
+        "ip": payload.struct.field("ip"),
+    }
