@@ -182,6 +182,24 @@ def test_duration_keeps_microseconds(tmp_path: Path) -> None:
     assert result.sessions["duration_seconds"].item() == 300.000007
 
 
+def test_durations_are_seconds_rounded_like_python(tmp_path: Path) -> None:
+    lengths = [timedelta(minutes=29, seconds=59, microseconds=customer) for customer in range(40)]
+    lines = [
+        text
+        for customer, length in enumerate(lengths)
+        for text in (
+            line(2 * customer, customer, BASE),
+            line(2 * customer + 1, customer, BASE + length),
+        )
+    ]
+
+    result = run(tmp_path, lines)
+
+    assert result.sessions["duration_seconds"].to_list() == [
+        length / timedelta(seconds=1) for length in lengths
+    ]
+
+
 def test_session_columns_follow_the_rules(tmp_path: Path) -> None:
     lines = [
         line(1, 7, BASE, "search", query="shears", user_agent="first-ua", ip="1.1.1.1"),

@@ -271,15 +271,24 @@ def sessions_of(events: pl.LazyFrame) -> pl.LazyFrame:
             ip=pl.col("ip").first(),
         )
         .sort("session_number")
-        .with_columns(
-            # After the aggregation: inside it, Polars 2.1 gave 1800.0000009999999 for
-            # 1,800,000,001 µs (found by the property test); here it divides exactly.
-            duration_seconds=(pl.col("ended_at") - pl.col("started_at")).dt.total_microseconds()
-            / 1_000_000
-        )
+        .with_columns(duration_seconds=_seconds(pl.col("ended_at") - pl.col("started_at")))
         .select(SESSIONS.names())
         .cast(SESSIONS)
     )
+
+
+def _seconds(duration: pl.Expr) -> pl.Expr:
+    """A non-negative duration in seconds, correctly rounded like Python's `td / timedelta(1)`.
+
+    Polars divides a column by a constant through its reciprocal, which is off by one ulp for
+    about a third of values (1,800,000,001 us gave 1800.0000009999999); parsing the decimal
+    digits is exact.
+    """
+    micros = duration.dt.total_microseconds()
+    digits = pl.format(
+        "{}.{}", micros // 1_000_000, (micros % 1_000_000).cast(pl.String).str.zfill(6)
+    )
+    return digits.cast(pl.Float64())
 
 
 def _input_size(events: Path) -> int:
