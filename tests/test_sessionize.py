@@ -629,13 +629,28 @@ def _spell(moment: datetime, spelling: str) -> str:
     return (moment + timedelta(hours=2)).isoformat() + "+02:00"
 
 
+def _reshape(text: str, form: str) -> str:
+    """The same event written another way, so that each decode path is exercised."""
+    document = json.loads(text)
+    if form == "sorted keys":  # not the feed's key order: the general regex path
+        return json.dumps(document, sort_keys=True)
+    if form == "compact":  # the feed's order without spaces: the canonical path
+        return json.dumps(document, separators=(",", ":"))
+    if form == "nested":  # an array is beyond what the regexes prove: Python's json path
+        return json.dumps({**document, "tags": [1, [2]]})
+    return text
+
+
 _EVENT_LINES = st.builds(
-    lambda id, customer, moment, spelling, type, page, referrer, agent: line(
-        id,
-        customer,
-        _spell(moment, spelling),
-        type,
-        **{"page": page, "referrer": referrer, "user_agent": agent},
+    lambda id, customer, moment, spelling, type, page, referrer, agent, form: _reshape(
+        line(
+            id,
+            customer,
+            _spell(moment, spelling),
+            type,
+            **{"page": page, "referrer": referrer, "user_agent": agent},
+        ),
+        form,
     ),
     st.integers(min_value=1, max_value=40),
     st.one_of(st.none(), st.integers(min_value=1, max_value=2)),
@@ -645,6 +660,7 @@ _EVENT_LINES = st.builds(
     st.sampled_from([None, "/home", "/checkout"]),
     st.sampled_from([None, None, "https://a.example", "https://b.example"]),
     st.sampled_from(["ua-1", "ua-2"]),
+    st.sampled_from(["as written", "as written", "sorted keys", "compact", "nested"]),
 )
 _OTHER_LINES = st.sampled_from(
     ["", "  ", "not json", "[]", '{"id": "7", "type": "x", "event": {}}', '{"id": 3}']

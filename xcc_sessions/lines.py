@@ -4,14 +4,15 @@ Every line keeps its 1-based number and becomes exactly one of: blank, rejected 
 code from `REASONS`), or parsed (its fields as typed columns). Deciding anonymous, duplicate and
 sessionized is the sessionizer's job; this module only answers "is this line a valid event?".
 
-How a line is judged, and why two paths: Polars' `str.json_decode` is fast and parallel, but
+How a line is judged, and why three paths: Polars' `str.json_decode` is fast and parallel, but
 one line that is not JSON makes it fail for the whole column, and it coerces silently (`1.5` and
 `true` decode as the integer 1, a number decodes as a string). So a line goes to Polars' decode
-(every typed field read as text) only when regexes prove it *safe*: JSON in the feed's shape
-whose typed keys hold values of the right JSON type (see `_safe`). Every other non-blank line is
-judged by Python's `json` module, which sees the real JSON types, and an accepted one is handed
-back to the same Polars decode in a clean form. Both paths apply the same rules, in the order of
-`REASONS`; tests check they agree.
+(every typed field read as text) only when regexes prove it *safe*: one regex for the feed's own
+shape (its key order and value types), else general ones for any JSON object nested no deeper
+than the feed whose typed keys hold values of the right JSON type (see `_safe`). Every other
+non-blank line is judged by Python's `json` module, which sees the real JSON types, and an
+accepted one is handed back to the same Polars decode in a clean form. All paths apply the same
+rules, in the order of `REASONS`; tests check that they agree.
 """
 
 from __future__ import annotations
