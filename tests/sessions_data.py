@@ -65,23 +65,30 @@ def worked_example() -> list[Session]:
     return customer(1, [30, 20, 12], s2=20) + customer(2, [45, 20, 10.5], s1=45, s3=10.5)
 
 
-def write_sessions(database: Database, sessions: Iterable[Session], *, run_id: int = 1) -> None:
+def write_sessions(
+    database: Database,
+    sessions: Iterable[Session],
+    *,
+    run_id: int = 1,
+    loaded_at: datetime | None = None,
+) -> None:
     """Create the tables if needed, add `sessions`, and record load run `run_id`."""
     rows = [tuple(row[column] for column in SESSIONS.names()) for row in sessions]
+    load_run = (run_id, loaded_at or START + timedelta(days=run_id), len(rows))
     if database.engine == "duckdb":
         with duckdb.connect(database.location) as connection:
-            _fill(connection, rows, run_id)
+            _fill(connection, rows, load_run)
     else:
         with psycopg.connect(database.location, autocommit=True) as connection:
-            _fill(psycopg.RawCursor(connection), rows, run_id)
+            _fill(psycopg.RawCursor(connection), rows, load_run)
 
 
-def _fill(cursor: Any, rows: list[tuple[object, ...]], run_id: int) -> None:
+def _fill(cursor: Any, rows: list[tuple[object, ...]], load_run: tuple[object, ...]) -> None:
     for table in ("sessions", "events", "load_runs"):
         cursor.execute(load_query(f"create_{table}"))
     if rows:
         cursor.executemany(_INSERT_SESSION, rows)
-    cursor.execute(_INSERT_LOAD_RUN, (run_id, START + timedelta(days=run_id), len(rows)))
+    cursor.execute(_INSERT_LOAD_RUN, load_run)
 
 
 _INSERT_SESSION = (

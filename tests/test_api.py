@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +18,7 @@ import duckdb
 import httpx
 import psycopg
 import pytest
-from sessions_data import customer, session, worked_example, write_sessions
+from sessions_data import START, customer, session, worked_example, write_sessions
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -158,6 +159,29 @@ def test_new_load_is_visible_on_the_next_request(client: TestClient, loaded: Dat
         "median_visits_before_order": 1.5,
         "median_session_duration_minutes_before_order": 30.0,
     }
+
+
+def test_recreated_database_is_not_answered_from_the_old_cache(
+    client: TestClient, loaded: Database
+) -> None:
+    client.get("/metrics/orders")
+    _drop_tables(loaded)
+    write_sessions(loaded, customer(3, [5, 5], s2=5), run_id=1, loaded_at=START + timedelta(days=9))
+
+    body = client.get("/metrics/orders").json()
+
+    assert body == {
+        "median_visits_before_order": 2.0,
+        "median_session_duration_minutes_before_order": 10.0,
+    }
+
+
+def _drop_tables(database: Database) -> None:
+    if database.engine == "duckdb":
+        Path(database.location).unlink()
+    else:
+        with psycopg.connect(database.location, autocommit=True) as connection:
+            connection.execute("drop table events, sessions, load_runs")
 
 
 def test_result_is_cached_until_the_next_load_run(client: TestClient, loaded: Database) -> None:

@@ -38,6 +38,7 @@ Params = tuple[object, ...]
 T = TypeVar("T")
 #: Turns a query's rows into what is cached and served, e.g. a JSON body; a plain function.
 Shape = Callable[[list[Row]], T]
+Version = tuple[object, ...]
 
 #: How many distinct (query, parameters) results are kept for the current load.
 CACHE_ENTRIES = 256
@@ -57,7 +58,7 @@ class Reader(ABC):
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._cache: dict[tuple[str, Params, Shape[Any]], tuple[int, Any]] = {}
+        self._cache: dict[tuple[str, Params, Shape[Any]], tuple[Version, Any]] = {}
         self._compute = threading.Lock()
         self._freshness = SharedLook(self._look_up_latest_load_run)
 
@@ -87,8 +88,8 @@ class Reader(ABC):
 
     def query(self, name: str, params: Sequence[object] = ()) -> list[Row]:
         """The rows of queries/NAME.sql, computed once per load and parameter values."""
-        run_id: int = self.latest_load_run()["run_id"]
-        return self._result(run_id, name, tuple(params), rows_as_they_are)
+        version = load_version(self.latest_load_run())
+        return self._result(version, name, tuple(params), rows_as_they_are)
 
     async def fresh_load_run(self) -> Row:
         """`latest_load_run`, as of a look begun after this call (shared with concurrent calls)."""
@@ -96,29 +97,29 @@ class Reader(ABC):
 
     async def fresh_result(self, name: str, params: Sequence[object], shape: Shape[T]) -> T:
         """`shape(rows)` of queries/NAME.sql, cached until the next load lands."""
-        run_id: int = (await self.fresh_load_run())["run_id"]
+        version = load_version(await self.fresh_load_run())
         key = (name, tuple(params), shape)
         cached = self._cache.get(key)
-        if cached is not None and cached[0] == run_id:
+        if cached is not None and cached[0] == version:
             return cast(T, cached[1])
-        return await run_in_threadpool(self._result, run_id, name, tuple(params), shape)
+        return await run_in_threadpool(self._result, version, name, tuple(params), shape)
 
-    def _result(self, run_id: int, name: str, params: Params, shape: Shape[T]) -> T:
+    def _result(self, version: Version, name: str, params: Params, shape: Shape[T]) -> T:
         key = (name, params, shape)
         # One computation at a time: concurrent misses for the same result wait for the first
         # instead of all running the same heavy query.
         with self._compute:
             cached = self._cache.get(key)
-            if cached is not None and cached[0] == run_id:
+            if cached is not None and cached[0] == version:
                 return cast(T, cached[1])
             with self._session() as session:
                 value = shape(self._execute(session, name, params))
-            stale = [old for old, (old_run_id, _) in self._cache.items() if old_run_id != run_id]
+            stale = [old for old, (old_version, _) in self._cache.items() if old_version != version]
             for old in stale:
                 del self._cache[old]
             if len(self._cache) >= CACHE_ENTRIES:
                 del self._cache[next(iter(self._cache))]
-            self._cache[key] = (run_id, value)
+            self._cache[key] = (version, value)
             return value
 
     def _not_loaded(self) -> DatabaseUnavailableError:
@@ -298,6 +299,11 @@ class SharedLook(Generic[T]):
 
     async def _run(self) -> T:
         return await run_in_threadpool(self._look)
+
+
+def load_version(load_run: Row) -> Version:
+    """What identifies a load: its run_id, and its time, since a recreated database counts again."""
+    return (load_run["run_id"], load_run["loaded_at"])
 
 
 def rows_as_they_are(rows: list[Row]) -> list[Row]:
