@@ -9,8 +9,8 @@ fails or is killed part-way leaves the previous data as it was.
   locked, dropped and replaced by renaming the staging ones, so readers wait for the swap (well
   under a second), not for the load. Staging tables made inside the transaction vanish with it
   if the load fails, so nothing is left behind to trip up the next one. A view over sessions or
-  events would stop the drop: the load then fails with PostgreSQL's reason and changes nothing
-  (analysts' views belong in another schema, or are created again after each load).
+  events (in any schema) would stop the drop: the load then fails with PostgreSQL's reason and
+  changes nothing, so such views have to be dropped before a load and created again after it.
 - DuckDB: the live tables are dropped, created again from queries/create_*.sql and filled
   straight from the Parquet files with read_parquet, inside one transaction. DuckDB versions its
   catalog like its rows, so the new tables are this load's staging area until the commit.
