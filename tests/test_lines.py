@@ -85,7 +85,8 @@ def test_each_rule_rejects_with_its_reason(tmp_path: Path, line: str, reason: st
 
 
 def test_every_documented_reason_is_tested() -> None:
-    assert {reason for _, reason in REJECTED} == set(REASONS)
+    # invalid_utf8 is found before decoding: tests/test_sessionize.py covers it.
+    assert {reason for _, reason in REJECTED} == set(REASONS) - {"invalid_utf8"}
 
 
 def test_the_first_failing_rule_names_the_reason(tmp_path: Path) -> None:

@@ -375,6 +375,23 @@ def test_rejected_lines_are_written_with_number_reason_and_text(tmp_path: Path) 
     ]
 
 
+def test_lines_that_are_not_utf8_are_rejected_and_the_rest_sessionized(tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_bytes(
+        f"{line(1, 7, BASE)}\n".encode() + b"\xff\xfe caf\xe9\r\n\n" + line(2, 7, BASE).encode()
+    )
+
+    summary = sessionize(path, tmp_path / "out")
+    rejected = (tmp_path / "out" / "rejected.ndjson").read_text()
+
+    assert (summary.lines, summary.blank, summary.events, json.loads(rejected)) == (
+        4,
+        1,
+        2,
+        {"line": 2, "reason": "invalid_utf8", "text": "\\xff\\xfe caf\\xe9"},
+    )
+
+
 def test_strict_mode_raises_after_writing_everything(tmp_path: Path) -> None:
     path = write(tmp_path, [line(1, 7, BASE), "bad"])
 

@@ -186,9 +186,9 @@ def sessionize_command(
     summary.json, and prints the summary on stderr and DIR on stdout. Every line is blank,
     rejected, a duplicate (an id already seen on an earlier line), anonymous (no customer-id)
     or a sessionized event. A session ends when a customer is inactive for longer than GAP; a
-    gap of exactly GAP stays in the session. Reasons: invalid_json, not_an_object, missing_id,
-    invalid_id, missing_type, invalid_type, missing_event, invalid_event, invalid_customer_id,
-    missing_timestamp, invalid_timestamp (see docs or the module xcc_sessions.lines).
+    gap of exactly GAP stays in the session. Reasons: invalid_utf8, invalid_json, not_an_object,
+    missing_id, invalid_id, missing_type, invalid_type, missing_event, invalid_event,
+    invalid_customer_id, missing_timestamp, invalid_timestamp (xcc_sessions.lines.REASONS).
     """
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.sessionize import RejectedLinesError, parse_gap, sessionize

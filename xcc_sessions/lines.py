@@ -26,6 +26,7 @@ import polars as pl
 from xcc_sessions.schema import TIMESTAMP
 
 REASONS: Final[dict[str, str]] = {
+    "invalid_utf8": "the line is not UTF-8 text (rejected.ndjson shows its bad bytes as \\xNN)",
     "invalid_json": "the line is not valid JSON (RFC 8259; NaN, Infinity and lone surrogates "
     "are not JSON)",
     "not_an_object": "the line is JSON but not an object",
@@ -62,11 +63,11 @@ RAW_EVENT: Final = pl.Struct(
 RAW_PAYLOAD: Final = pl.Struct({"event": pl.Struct({name: pl.String() for name in PAYLOAD_FIELDS})})
 JUDGED: Final = pl.Struct({"json_reason": pl.String(), "clean": pl.String()})
 
-# A line is *safe* for Polars' decode when it is JSON of the feed's shape, proven by regexes:
-# an object whose values are scalars or flat objects of scalars (nesting depth 2 is a regular
-# language), numbers short enough never to overflow, no escape that could spell a key in
-# disguise (\u0000-\u007f) or be a lone surrogate (\ud800-\udfff), and no key the rules type
-# (id, customer-id, type, event, timestamp) holding a value of another JSON type.
+# The general proof that a line is *safe* for Polars' decode, for lines not in the feed's own
+# shape (below): an object whose values are scalars or flat objects of scalars (nesting depth
+# 2 is a regular language), numbers short enough never to overflow, no escape that could spell
+# a key in disguise (\u0000-\u007f) or be a lone surrogate (\ud800-\udfff), and no key the
+# rules type (id, customer-id, type, event, timestamp) holding a value of another JSON type.
 _WS = r"[ \t]*"
 _STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
 _RISKY_ESCAPE = r"\\u(?:00[0-7]|[dD][89a-fA-F])"
@@ -167,11 +168,10 @@ def judge_exactly(text: str) -> tuple[str | None, str | None]:
     """One line judged by Python's json: (reason, None) or (None, an equivalent clean line)."""
     try:
         document = _DECODER.decode(text)
-        # A lone surrogate decodes to a str that cannot be encoded: not portable JSON text.
-        clean_text = json.dumps(document, ensure_ascii=False).encode()
+        # A lone surrogate decodes to a str that UTF-8 cannot encode: not portable JSON text.
+        json.dumps(document, ensure_ascii=False).encode()
     except (ValueError, RecursionError, UnicodeEncodeError):
         return "invalid_json", None
-    del clean_text
     if not isinstance(document, dict):
         return "not_an_object", None
     reason = _structural_reason(document)

@@ -147,7 +147,7 @@ def sessionize(
     digest = _Sha256(events)
     digest.start()
 
-    read = _read(events)
+    read = _read_any_text(events, output_dir / ".events.utf8.partial")
     # Rule 1: the first accepted line with an id wins; later ones are duplicates.
     first = read.accepted.sort("line").filter(pl.col("id").is_first_distinct())
     sessionized = sessionize_events(
@@ -208,18 +208,55 @@ def _read(events: Path) -> _Read:
         .select("line", "id", "customer_id", "type", "timestamp", *_PAYLOAD)
         .with_columns(pl.col(name).cast(pl.Categorical()) for name in _REPETITIVE),
     ]
-    try:
-        counts, rejected, accepted_ids, logged_in = pl.collect_all(queries, engine="streaming")
-    except pl.exceptions.ComputeError as error:
-        if "utf8" in str(error).lower() or "utf-8" in str(error).lower():
-            raise XccError(f"{events} is not UTF-8 text; events must be UTF-8 NDJSON") from None
-        raise
+    counts, rejected, accepted_ids, logged_in = pl.collect_all(queries, engine="streaming")
     return _Read(
         lines=counts["lines"].item(),
         blank=counts["blank"].item(),
         rejected=rejected.sort("line"),
         accepted=accepted_ids,
         logged_in=logged_in,
+    )
+
+
+def _read_any_text(events: Path, scratch: Path) -> _Read:
+    """`_read`, also for a file with lines that are not UTF-8 (Polars' reader refuses those).
+
+    Such a file is copied with each of those lines left empty, so that line numbers hold; the
+    empty lines are then counted as rejected (invalid_utf8), not blank.
+    """
+    try:
+        return _read(events)
+    except pl.exceptions.ComputeError as error:
+        if "utf8" not in str(error).lower().replace("-", ""):
+            raise
+    invalid: list[tuple[int, str]] = []
+    with events.open("rb") as source, scratch.open("wb") as copy:
+        for number, raw in enumerate(source, start=1):
+            try:
+                raw.decode("utf-8")
+                copy.write(raw)
+            except UnicodeDecodeError:
+                text = raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+                invalid.append((number, text))
+                copy.write(b"\n")
+    try:
+        read = _read(scratch)
+    finally:
+        scratch.unlink(missing_ok=True)
+    bad = pl.DataFrame(
+        {
+            "line": [number for number, _ in invalid],
+            "reason": ["invalid_utf8"] * len(invalid),
+            "text": [text for _, text in invalid],
+        },
+        schema=read.rejected.schema,
+    )
+    return _Read(
+        lines=read.lines,
+        blank=read.blank - len(invalid),
+        rejected=pl.concat([read.rejected, bad]).sort("line"),
+        accepted=read.accepted,
+        logged_in=read.logged_in,
     )
 
 
