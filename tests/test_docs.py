@@ -151,25 +151,35 @@ def test_example_query_gives_the_documented_result(example_database: Database, t
 
 
 def metrics_doc_answers() -> list[Any]:
-    """The JSON answers metrics.md shows, in order: the brief's example, then the file's."""
+    """The JSON answers metrics.md shows, in order: the brief's example, then the example
+    file's /metrics/orders and /metrics/referrers."""
     text = (DOCS / "metrics.md").read_text(encoding="utf-8")
-    return [json.loads(block) for block in re.findall(r"```json\n(.+?)\n```", text, re.DOTALL)]
+    return [rounded_json(block) for block in re.findall(r"```json\n(.+?)\n```", text, re.DOTALL)]
 
 
 def test_metrics_doc_brief_example_is_what_the_api_answers(database: Database) -> None:
     write_sessions(database, worked_example())
 
     with TestClient(create_app(database)) as client:
-        answer = client.get("/metrics/orders").json()
+        answer = rounded_json(client.get("/metrics/orders").text)
 
     assert answer == metrics_doc_answers()[0]
 
 
 def test_metrics_doc_file_example_is_what_the_api_answers(example_database: Database) -> None:
     with TestClient(create_app(example_database)) as client:
-        answer = client.get("/metrics/orders").json()
+        answer = rounded_json(client.get("/metrics/orders").text)
 
     assert answer == metrics_doc_answers()[1]
+
+
+def test_metrics_doc_referrers_example_is_what_the_api_answers(
+    example_database: Database,
+) -> None:
+    with TestClient(create_app(example_database)) as client:
+        answer = rounded_json(client.get("/metrics/referrers").text)
+
+    assert answer == metrics_doc_answers()[2]
 
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -251,13 +261,13 @@ def test_readme_api_example_is_what_the_demo_answers(tmp_path: Path) -> None:
     with TestClient(create_app(database)) as client:
         answers = {path: client.get(path).text for path in documented}
 
-    # Rounded: the last digits of a parallel sum may differ from run to run.
     assert {path: rounded_json(text) for path, text in answers.items()} == {
         path: rounded_json(text) for path, text in documented.items()
     }, "run `xcc-sessions demo` and paste its answers into the README"
 
 
 def rounded_json(text: str) -> Any:
+    """Parsed JSON with floats rounded: engines may differ in a sum's last bits."""
     return json.loads(text, parse_float=lambda number: round(float(number), 9))
 
 
