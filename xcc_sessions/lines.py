@@ -7,12 +7,12 @@ sessionized is the sessionizer's job; this module only answers "is this line a v
 How a line is judged, and why three paths: Polars' `str.json_decode` is fast and parallel, but
 one line that is not JSON makes it fail for the whole column, and it coerces silently (`1.5` and
 `true` decode as the integer 1, a number decodes as a string). So a line goes to Polars' decode
-(every typed field read as text) only when regexes prove it *safe*: one regex for the feed's own
-shape (its key order and value types), else general ones for any JSON object nested no deeper
-than the feed whose typed keys hold values of the right JSON type (see `_safe`). Every other
-non-blank line is judged by Python's `json` module, which sees the real JSON types, and an
-accepted one is handed back to the same Polars decode in a clean form. All paths apply the same
-rules, in the order of `REASONS`; tests check that they agree.
+(every typed field read as text) only when regexes prove it *safe*: `_CANONICAL` for the feed's
+own shape (its key order and value types), else `_generally_safe` for any JSON object nested no
+deeper than the feed whose typed keys hold values of the right JSON type. Every other non-blank
+line is judged by Python's `json` module, which sees the real JSON types, and an accepted one is
+handed back to the same Polars decode in a clean form. All paths apply the same rules, in the
+order of `REASONS`; tests check that they agree.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ REASONS: Final[dict[str, str]] = {
     "(YYYY-MM-DDTHH:MM:SS, optional fraction, optional Z or +HH:MM)",
 }
 """Rejection reason codes (stable, shown in rejected.ndjson), in the order the rules check them."""
+REASON: Final = pl.Enum(list(REASONS))
 
 PAYLOAD_FIELDS: Final = ("user-agent", "ip", "page", "referrer", "query", "product", "position")
 """Event fields carried to the output but never a reason to reject a line."""
@@ -124,16 +125,9 @@ _CANONICAL = (
 )
 
 
-def _safe(text: pl.Expr) -> pl.Expr:
-    """True where Polars' decode of the line cannot fail and sees the exact JSON types.
-
-    Lines in the feed's canonical shape pass with one regex; the general checks run only on
-    the others (a null input costs them nothing).
-    """
-    canonical = text.str.contains(_CANONICAL)
-    other = pl.when(~canonical).then(text)
-    general = other.str.contains(_SAFE_JSON) & ~other.str.contains(_DOUBTFUL)
-    return canonical | general.fill_null(False)
+def _generally_safe(text: pl.Expr) -> pl.Expr:
+    """True where Polars' decode of the line cannot fail and sees the exact JSON types."""
+    return text.str.contains(_SAFE_JSON) & ~text.str.contains(_DOUBTFUL)
 
 
 def _first_key_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -249,7 +243,8 @@ def _reason(raw: pl.Expr, json_reason: pl.Expr, timestamp: pl.Expr) -> pl.Expr:
         (timestamp.is_null(), "invalid_timestamp"),
     ]
     return pl.coalesce(
-        json_reason, *(pl.when(failed).then(pl.lit(code)) for failed, code in checks)
+        json_reason.cast(REASON),
+        *(pl.when(failed).then(pl.lit(code, dtype=REASON)) for failed, code in checks),
     )
 
 
@@ -265,8 +260,11 @@ def classify_lines(events: str) -> pl.LazyFrame:
     event = raw.struct.field("event")
     return (
         pl.scan_lines(events, name="text", row_index_name="line", row_index_offset=1)
-        .with_columns(blank=~text.str.contains(r"[^ \t]"))
-        .with_columns(safe=~pl.col("blank") & _safe(text))
+        .with_columns(canonical=text.str.contains(_CANONICAL))
+        # The other checks see only the other lines (a null input costs them nothing).
+        .with_columns(other=pl.when(~pl.col("canonical")).then(text))
+        .with_columns(blank=(~pl.col("other").str.contains(r"[^ \t]")).fill_null(False))
+        .with_columns(safe=pl.col("canonical") | _generally_safe(pl.col("other")).fill_null(False))
         .with_columns(
             judged=pl.when(~pl.col("safe") & ~pl.col("blank"))
             .then(text)
