@@ -26,7 +26,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -157,22 +157,25 @@ def sessionize(
     sessions_frame = sessions_of(sessionized.lazy()).collect()
 
     by_reason = read.rejected.group_by("reason").len().sort("reason")
-    digest.join()
-    summary = Summary(
-        lines=read.lines,
-        blank=read.blank,
-        rejected=read.rejected.height,
-        rejected_by_reason=dict(by_reason.iter_rows()),
-        anonymous=first.filter(~pl.col("logged_in")).height,
-        duplicates=read.accepted.height - first.height,
-        events=events_frame.height,
-        customers=events_frame["customer_id"].n_unique(),
-        sessions=sessions_frame.height,
-        gap_seconds=gap.total_seconds(),
-        input=InputFile(path=str(events), bytes=size, sha256=digest.hexdigest()),
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    _write_outputs(output_dir, summary, sessions_frame, events_frame, read.rejected)
+
+    def summarize() -> Summary:
+        digest.join()
+        return Summary(
+            lines=read.lines,
+            blank=read.blank,
+            rejected=read.rejected.height,
+            rejected_by_reason=dict(by_reason.iter_rows()),
+            anonymous=first.filter(~pl.col("logged_in")).height,
+            duplicates=read.accepted.height - first.height,
+            events=events_frame.height,
+            customers=events_frame["customer_id"].n_unique(),
+            sessions=sessions_frame.height,
+            gap_seconds=gap.total_seconds(),
+            input=InputFile(path=str(events), bytes=size, sha256=digest.hexdigest()),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    summary = _write_outputs(output_dir, summarize, sessions_frame, events_frame, read.rejected)
     if strict and summary.rejected:
         raise RejectedLinesError(summary, output_dir)
     return summary
@@ -353,17 +356,21 @@ def _prepare(output_dir: Path) -> None:
 
 def _write_outputs(
     output_dir: Path,
-    summary: Summary,
+    summarize: Callable[[], Summary],
     sessions: pl.DataFrame,
     events: pl.DataFrame,
     rejected: pl.DataFrame,
-) -> None:
-    """Write every output beside its final name, then rename: readers never see half a file."""
+) -> Summary:
+    """Write every output beside its final name, then rename: readers never see half a file.
+
+    `summarize` runs once the data files are written, so the summary's seconds include them.
+    """
     staged = {name: output_dir / f".{name}.partial" for name in OUTPUT_FILES}
     try:
         sessions.write_parquet(staged["sessions.parquet"])
         events.write_parquet(staged["events.parquet"])
         rejected.select("line", "reason", "text").write_ndjson(staged["rejected.ndjson"])
+        summary = summarize()
         staged["summary.json"].write_text(json.dumps(summary.to_json(), indent=2) + "\n")
         for name, path in staged.items():
             path.replace(output_dir / name)
@@ -372,6 +379,7 @@ def _write_outputs(
     finally:
         for path in staged.values():
             path.unlink(missing_ok=True)
+    return summary
 
 
 class _Sha256(threading.Thread):
