@@ -423,6 +423,12 @@ def test_an_input_without_events_writes_empty_files_with_the_schemas(tmp_path: P
     )
 
 
+def test_an_empty_file_is_zero_lines_not_an_error(tmp_path: Path) -> None:
+    result = run(tmp_path, [])
+
+    assert (result.summary.lines, result.sessions.schema) == (0, SESSIONS)
+
+
 def test_keys_that_appear_only_in_late_lines_are_kept(tmp_path: Path) -> None:
     early = [line(index, 7, BASE + timedelta(hours=index)) for index in range(1, 3000)]
     late = line(5000, 9, BASE, "visit_product", product=42, position=3, referrer="https://late")
