@@ -218,13 +218,17 @@ def _judge_batch(texts: pl.Series) -> pl.Series:
 
 def _timestamp(text: pl.Expr) -> pl.Expr:
     """ISO 8601 text as naive UTC microseconds: naive means UTC, Z and offsets are converted."""
-    naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
+    iso = pl.when(text.str.contains(_ISO_DATETIME)).then(text)
+    naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
+    # Only the texts that are not naive reach the second parse (null inputs cost nothing).
     offset = (
-        text.str.replace(r"Z$", "+00:00")
+        pl.when(naive.is_null())
+        .then(iso)
+        .str.replace(r"Z$", "+00:00")
         .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False)
         .dt.replace_time_zone(None)
     )
-    return pl.when(text.str.contains(_ISO_DATETIME)).then(pl.coalesce(naive, offset))
+    return pl.coalesce(naive, offset)
 
 
 def _reason(raw: pl.Expr, json_reason: pl.Expr, timestamp: pl.Expr) -> pl.Expr:
