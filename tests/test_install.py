@@ -36,8 +36,12 @@ def copy_from_checkout(paths: list[str], target: Path) -> None:
 
 
 def _uv(*args: str, cwd: Path, env: dict[str, str] | None = None) -> None:
+    # `uv run` tells its children where it is; otherwise look on PATH.
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        pytest.fail("these tests build the wheel with uv, which is not installed")
     completed = subprocess.run(
-        ["uv", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [uv, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, f"uv {' '.join(args)} failed:\n{completed.stderr}"
 
