@@ -22,6 +22,7 @@ import math
 from typing import Any, Final
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 from xcc_sessions.schema import TIMESTAMP
 
@@ -88,7 +89,11 @@ _MISTYPED_KEY = (
 )
 _DOUBTFUL = f"{_MISTYPED_KEY}|{_RISKY_ESCAPE}"
 
-_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?$"
+_D = "[0-9]"  # not \d, which also matches other scripts' digits
+_ISO_DATETIME = (
+    rf"^{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?:\.{_D}{{1,9}})?"
+    rf"(?:Z|[+-]{_D}{{2}}:{_D}{{2}})?$"
+)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -207,7 +212,7 @@ def _structural_reason(document: dict[str, Any]) -> str | None:
 def _judge_batch(texts: pl.Series) -> pl.Series:
     """Map a batch of doubtful lines (nulls elsewhere) to `JUDGED` structs, one by one."""
     if texts.null_count() == texts.len():
-        return pl.Series(texts.name, [None] * texts.len(), dtype=JUDGED)
+        return pl.Series(texts.name, dtype=JUDGED).extend_constant(None, texts.len())
     judged = [(None, None) if text is None else judge_exactly(text) for text in texts]
     return pl.Series(
         texts.name,
@@ -219,13 +224,13 @@ def _judge_batch(texts: pl.Series) -> pl.Series:
 def _timestamp(text: pl.Expr) -> pl.Expr:
     """ISO 8601 text as naive UTC microseconds: naive means UTC, Z and offsets are converted."""
     iso = pl.when(text.str.contains(_ISO_DATETIME)).then(text)
-    naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
+    naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False, cache=False)
     # Only the texts that are not naive reach the second parse (null inputs cost nothing).
     offset = (
         pl.when(naive.is_null())
         .then(iso)
         .str.replace(r"Z$", "+00:00")
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False)
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False, cache=False)
         .dt.replace_time_zone(None)
     )
     return pl.coalesce(naive, offset)
@@ -246,10 +251,10 @@ def _reason(raw: pl.Expr, json_reason: pl.Expr, timestamp: pl.Expr) -> pl.Expr:
         (event.struct.field("timestamp").is_null(), "missing_timestamp"),
         (timestamp.is_null(), "invalid_timestamp"),
     ]
-    return pl.coalesce(
-        json_reason.cast(REASON),
-        *(pl.when(failed).then(pl.lit(code, dtype=REASON)) for failed, code in checks),
-    )
+    reason: Then | ChainedThen = pl.when(json_reason.is_not_null()).then(json_reason.cast(REASON))
+    for failed, code in checks:
+        reason = reason.when(failed).then(pl.lit(code, dtype=REASON))
+    return reason
 
 
 def classify_lines(events: str) -> pl.LazyFrame:
