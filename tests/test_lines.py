@@ -75,6 +75,11 @@ REJECTED = [
     (json.dumps(valid(event={"timestamp": "2022-04-28"})), "invalid_timestamp"),
     (json.dumps(valid(event={"timestamp": "2022-04-28 07:38:46"})), "invalid_timestamp"),
     (json.dumps(valid(event={"timestamp": 1651131526})), "invalid_timestamp"),
+    (json.dumps(valid(event={"timestamp": "2022-04-28T07:38"})), "invalid_timestamp"),
+    (
+        json.dumps(valid(event={"timestamp": "\u0662\u0660\u0662\u0662-04-28T07:38:46"})),
+        "invalid_timestamp",
+    ),
     (json.dumps(valid(event={"timestamp": {"at": TIMESTAMP}})), "invalid_timestamp"),
 ]
 
