@@ -19,10 +19,13 @@ import typer
 from xcc_sessions import __version__
 from xcc_sessions.database import resolve_database
 from xcc_sessions.errors import XccError
-from xcc_sessions.fetch import DEFAULT_OUTPUT, DEFAULT_URL, fetch
-from xcc_sessions.generate import generate_events
-from xcc_sessions.load import load
 from xcc_sessions.progress import human_bytes, progress_bar, wanted
+
+# Each command imports its library module when it runs, so that no command pays at start-up for
+# another's imports (httpx, duckdb, psycopg, starlette, polars). The defaults are the same as
+# xcc_sessions.fetch's, repeated here so that sessionize's start-up needs no httpx.
+DEFAULT_URL = "https://storage.googleapis.com/xcc-de-assessment/events.json"
+DEFAULT_OUTPUT = Path("data/events.json")
 
 app = typer.Typer(
     name="xcc-sessions",
@@ -108,6 +111,8 @@ def fetch_command(
     A gzip file (events.json.gz) is decompressed unless OUTPUT ends in .gz. Prints OUTPUT's
     path on stdout.
     """
+    from xcc_sessions.fetch import fetch
+
     result = fetch(url, output, force=force, progress=wanted(quiet))
     if not quiet:
         if result.downloaded:
@@ -143,6 +148,8 @@ def generate_command(
     a /checkout page_view plus a placed_order at the same instant, and lines are not in time
     order. About 300 bytes a line. Prints the file's path on stdout.
     """
+    from xcc_sessions.generate import generate_events
+
     started = time.perf_counter()
     with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:
         generate_events(output, lines, seed=seed, on_progress=update)
@@ -368,6 +375,7 @@ def demo_command(
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.api import check_port_free
     from xcc_sessions.database import resolve_database
+    from xcc_sessions.generate import generate_events
     from xcc_sessions.pipeline import prepare
 
     target = resolve_database(database or str(data_dir / "xcc-sessions.duckdb"))
@@ -422,6 +430,8 @@ def load_command(
     leaves the previous data as it was. Each load adds a row to load_runs. PostgreSQL is loaded
     with binary COPY, DuckDB straight from the Parquet files. --verbose times each step.
     """
+
+    from xcc_sessions.load import load
 
     def report_step(name: str, seconds: float) -> None:
         typer.echo(f"  {name}: {seconds:.2f} s", err=True)
