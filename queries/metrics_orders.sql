@@ -11,7 +11,8 @@
 -- Medians are interpolated: the mean of the two middle values when the count is even.
 -- The window runs over the order-holding sessions only, and each buyer's earlier sessions are
 -- summed through the (customer_id, session_index) index: far less work than a window over every
--- session of every customer (measured in benchmarks/api.py).
+-- session of every customer (measured in benchmarks/api.py). On PostgreSQL both steps read
+-- indexes alone (postgres_index_sessions_staging.sql, postgres_constrain_sessions_staging.sql).
 with order_sessions as (
     select
         customer_id,

@@ -32,7 +32,7 @@ from xcc_sessions.cli import app
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
 from xcc_sessions.generate import generate_events
-from xcc_sessions.load import LoadResult, load
+from xcc_sessions.load import SCHEMA_QUERIES, LoadResult, load
 from xcc_sessions.schema import EVENTS, SESSIONS
 from xcc_sessions.sessionize import sessionize
 from xcc_sessions.sql import load_query
@@ -667,9 +667,8 @@ def test_a_load_leaves_the_schema_create_sql_describes(
     postgres_url: str, awkward_output: Path
 ) -> None:
     database = Database("postgresql", postgres_url)
-    for name in ("create_sessions", "create_events", "create_events_session_id_index"):
+    for name in SCHEMA_QUERIES:
         query_without_result(database, load_query(name))
-    query_without_result(database, load_query("create_load_runs"))
     created = query(database, SCHEMA_SHAPE)
 
     load(awkward_output, database)

@@ -51,6 +51,8 @@ SCHEMA_QUERIES = (
     "create_sessions",
     "create_events",
     "create_events_session_id_index",
+    "postgres_create_sessions_durations_index",
+    "postgres_create_order_sessions_index",
     "create_load_runs",
 )
 
@@ -265,6 +267,8 @@ def _load_postgres(
         cursor.execute(load_query("postgres_set_maintenance_work_mem"), (INDEX_MEMORY,))
         with step("index sessions"):
             _run(cursor, "postgres_constrain_sessions_staging")
+            _run(cursor, "postgres_index_sessions_durations_staging")
+            _run(cursor, "postgres_index_order_sessions_staging")
         with step("index events"):
             _run(cursor, "postgres_constrain_events_staging")
             _run(cursor, "postgres_index_events_staging")
