@@ -221,19 +221,20 @@ def _judge_batch(texts: pl.Series) -> pl.Series:
     )
 
 
-def _timestamp(text: pl.Expr) -> pl.Expr:
-    """ISO 8601 text as naive UTC microseconds: naive means UTC, Z and offsets are converted."""
+def _naive_timestamp(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 text without a zone as a datetime (naive means UTC); null for any other text."""
     iso = pl.when(text.str.contains(_ISO_DATETIME)).then(text)
-    naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False, cache=False)
-    # Only the texts that are not naive reach the second parse (null inputs cost nothing).
-    offset = (
-        pl.when(naive.is_null())
-        .then(iso)
-        .str.replace(r"Z$", "+00:00")
+    return iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False, cache=False)
+
+
+def _zoned_timestamp(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 text with Z or an offset as a naive UTC datetime; null for any other text."""
+    iso = pl.when(text.str.contains(_ISO_DATETIME)).then(text)
+    return (
+        iso.str.replace(r"Z$", "+00:00")
         .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False, cache=False)
         .dt.replace_time_zone(None)
     )
-    return pl.coalesce(naive, offset)
 
 
 def _reason(raw: pl.Expr, json_reason: pl.Expr, timestamp: pl.Expr) -> pl.Expr:
@@ -282,7 +283,17 @@ def classify_lines(events: str) -> pl.LazyFrame:
         # Safe lines as they are, accepted doubtful ones in their clean form.
         .with_columns(decodable=pl.when("safe").then(text).otherwise(judged.struct.field("clean")))
         .with_columns(raw=decodable.str.json_decode(RAW_EVENT))
-        .with_columns(timestamp=_timestamp(event.struct.field("timestamp")))
+        # The naive parse is a column of its own, so that it runs once (not again inside the
+        # coalesce) and only the texts it leaves null reach the zoned parse (nulls cost nothing).
+        .with_columns(naive=_naive_timestamp(event.struct.field("timestamp")))
+        .with_columns(
+            timestamp=pl.coalesce(
+                "naive",
+                _zoned_timestamp(
+                    pl.when(pl.col("naive").is_null()).then(event.struct.field("timestamp"))
+                ),
+            )
+        )
         .with_columns(
             reason=pl.when(~pl.col("blank")).then(
                 _reason(raw, judged.struct.field("json_reason"), pl.col("timestamp"))
