@@ -148,10 +148,13 @@ def sessionize(
     digest.start()
 
     read = _read_any_text(events, output_dir / ".events.utf8.partial")
-    # Rule 1: the first accepted line with an id wins; later ones are duplicates.
-    first = read.accepted.sort("line").filter(pl.col("id").is_first_distinct())
+    # Rule 1: the first accepted line with an id wins; later ones are duplicates. Only the
+    # lines of ids seen more than once are compared, rather than sorting every line.
+    line, logged_in = pl.col("line"), pl.col("logged_in")
+    repeated = read.accepted.filter(pl.col("id").is_duplicated())
+    duplicates = repeated.filter(line != line.min().over("id"))
     sessionized = sessionize_events(
-        read.logged_in.lazy().join(first.lazy().select("line"), on="line", how="semi"), gap
+        read.logged_in.lazy().join(duplicates.lazy().select("line"), on="line", how="anti"), gap
     ).collect()
     events_frame = sessionized.select(EVENTS.names()).cast(EVENTS)
     sessions_frame = sessions_of(sessionized.lazy()).collect()
@@ -165,8 +168,9 @@ def sessionize(
             blank=read.blank,
             rejected=read.rejected.height,
             rejected_by_reason=dict(by_reason.iter_rows()),
-            anonymous=first.filter(~pl.col("logged_in")).height,
-            duplicates=read.accepted.height - first.height,
+            anonymous=read.accepted.filter(~logged_in).height
+            - duplicates.filter(~logged_in).height,
+            duplicates=duplicates.height,
             events=events_frame.height,
             customers=events_frame["customer_id"].n_unique(),
             sessions=sessions_frame.height,
@@ -273,14 +277,15 @@ def sessionize_events(events: pl.LazyFrame, gap: timedelta) -> pl.LazyFrame:
     new_customer = (customer != customer.shift(1)).fill_null(True)
     new_session = pl.col("new_customer") | ((timestamp - timestamp.shift(1)) > gap)
     number = pl.col("session_number")
-    started_at = pl.when(pl.col("new_session")).then(timestamp).forward_fill()
+    # Formatted once per session, not once per event: strftime is slow.
+    session_id = pl.format("{}-{}Z", customer, timestamp.dt.strftime("%Y%m%dT%H%M%S%6f"))
     return (
         events.sort("customer_id", "timestamp", "id")
         .with_columns(new_customer=new_customer)
         .with_columns(new_session=new_session)
         .with_columns(session_number=pl.col("new_session").cum_sum())
         .with_columns(
-            session_id=pl.format("{}-{}Z", customer, started_at.dt.strftime("%Y%m%dT%H%M%S%6f")),
+            session_id=pl.when(pl.col("new_session")).then(session_id).forward_fill(),
             session_index=(
                 number - pl.when(pl.col("new_customer")).then(number).forward_fill() + 1
             ).cast(pl.Int32()),
