@@ -149,9 +149,12 @@ def sessionize(
 
     read = _read_any_text(events, output_dir / ".events.utf8.partial")
     # Rule 1: the first accepted line with an id wins; later ones are duplicates. Only the
-    # lines of ids seen more than once are compared, rather than sorting every line.
+    # lines of ids seen more than once are compared; those ids are found by sorting the ids
+    # alone, several times cheaper than hashing them (is_duplicated) or sorting every line.
     line, logged_in = pl.col("line"), pl.col("logged_in")
-    repeated = read.accepted.filter(pl.col("id").is_duplicated())
+    ids = read.accepted.get_column("id").sort()
+    repeated_ids = ids.filter(ids == ids.shift(1)).unique()
+    repeated = read.accepted.filter(pl.col("id").is_in(repeated_ids.implode()))
     duplicates = repeated.filter(line != line.min().over("id"))
     sessionized = sessionize_events(
         read.logged_in.lazy().join(duplicates.lazy().select("line"), on="line", how="anti"), gap
