@@ -257,6 +257,31 @@ def test_events_round_trip_exactly(database: Database, awkward_output: Path) -> 
     assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(events))
 
 
+def test_timestamps_before_postgres_epoch_round_trip(database: Database, tmp_path: Path) -> None:
+    # PostgreSQL's binary COPY counts microseconds from 2000-01-01: times before it are negative.
+    started = [datetime(1970, 1, 1, 0, 0, 0, 1), datetime(1999, 12, 31, 23, 59, 59, 999_999)]
+    sessions = pl.DataFrame(
+        [
+            session_row(7, index, at, minutes=1.0, referrer=None, order_at=at)
+            for index, at in enumerate(started, start=1)
+        ],
+        schema=SESSIONS,
+        orient="row",
+    )
+    events = pl.DataFrame(
+        [
+            event_row(index, session_id, 7, "placed_order", at)
+            for index, session_id, at in zip((1, 2), sessions["session_id"], started, strict=True)
+        ],
+        schema=EVENTS,
+        orient="row",
+    )
+
+    load(write_output(tmp_path / "old", sessions, events), database)
+
+    assert_frame_equal(table(database, "sessions", SESSIONS), sorted_by_key(sessions))
+
+
 def test_many_rows_round_trip(database: Database, tmp_path: Path) -> None:
     sessions, events = synthetic_rows(3_000, 4)
     output = write_output(tmp_path / "many", sessions, events)
