@@ -427,6 +427,18 @@ def test_cli_reports_a_304_on_stderr(server: Server, tmp_path: Path) -> None:
     assert "up to date" in result.stderr
 
 
+def test_cli_verbose_shows_the_validator_sent_and_the_answer(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    arguments = ["fetch", server.url("/events.json"), "-o", str(tmp_path / "events.json")]
+    CliRunner().invoke(app, arguments)
+
+    result = CliRunner().invoke(app, [*arguments, "--verbose"])
+
+    assert f"(If-None-Match: {ETAG}) answered 304" in result.stderr
+
+
 def test_cli_error_is_one_line_with_exit_code_1(server: Server, tmp_path: Path) -> None:
     url = server.url("/missing.json")
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from xcc_sessions import __version__
-from xcc_sessions.database import resolve_database
+from xcc_sessions.database import redact_url, resolve_database
 from xcc_sessions.errors import XccError
 from xcc_sessions.progress import human_bytes, progress_bar, wanted
 
@@ -99,6 +99,7 @@ def fetch_command(
         bool, typer.Option("--force", "-f", help="Download even if the local copy is current.")
     ] = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Download the raw event file, unless the local copy is already current.
 
@@ -109,11 +110,17 @@ def fetch_command(
     Last-Modified are kept in OUTPUT.meta.json and sent with the next fetch of the same URL;
     when it answers 304 Not Modified the local copy stays as it is (--force downloads anyway).
     A gzip file (events.json.gz) is decompressed unless OUTPUT ends in .gz. Prints OUTPUT's
-    path on stdout.
+    path on stdout. --verbose shows the conditional headers sent and the server's answer.
     """
     from xcc_sessions.fetch import fetch
 
     result = fetch(url, output, force=force, progress=wanted(quiet))
+    if verbose:
+        conditions = ", ".join(f"{name}: {value}" for name, value in result.conditions.items())
+        typer.echo(
+            f"GET {redact_url(url)} ({conditions or 'unconditional'}) answered {result.status}",
+            err=True,
+        )
     if not quiet:
         if result.downloaded:
             rate = result.bytes / result.seconds if result.seconds else 0

@@ -17,8 +17,8 @@ import json
 import os
 import time
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -44,6 +44,9 @@ class FetchResult:
     bytes: int
     downloaded: bool
     seconds: float
+    status: int = 200
+    conditions: Mapping[str, str] = field(default_factory=dict)
+    """The conditional-request headers sent (If-None-Match, If-Modified-Since), if any."""
 
 
 def fetch(
@@ -76,7 +79,13 @@ def fetch(
         ):
             if response.status_code == httpx.codes.NOT_MODIFIED and validators:
                 return FetchResult(
-                    url, output, output.stat().st_size, False, time.perf_counter() - started
+                    url,
+                    output,
+                    output.stat().st_size,
+                    False,
+                    time.perf_counter() - started,
+                    response.status_code,
+                    validators,
                 )
             if response.status_code != httpx.codes.OK:
                 raise XccError(
@@ -92,7 +101,9 @@ def fetch(
         raise XccError(f"cannot write {output}: {error.strerror or error}") from None
     finally:
         partial.unlink(missing_ok=True)
-    return FetchResult(url, output, received, True, time.perf_counter() - started)
+    return FetchResult(
+        url, output, received, True, time.perf_counter() - started, response.status_code, validators
+    )
 
 
 def _receive(response: httpx.Response, partial: Path, output: Path, progress: bool) -> int:
