@@ -5,7 +5,7 @@ one transaction, so a reader sees the previous load or this one, never a mix, an
 fails or is killed part-way leaves the previous data as it was.
 
 - PostgreSQL: the rows are COPYed (binary) into staging tables created in the load's own
-  transaction, which then get their keys, index and statistics. Only then are the live tables
+  transaction, which then get their keys, indexes and statistics. Only then are the live tables
   locked, dropped and replaced by renaming the staging ones, so readers wait for the swap (well
   under a second), not for the load. Staging tables made inside the transaction vanish with it
   if the load fails, so nothing is left behind to trip up the next one. A view over sessions or
