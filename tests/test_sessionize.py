@@ -305,6 +305,29 @@ def test_a_redelivered_line_is_a_duplicate_and_the_first_copy_wins(tmp_path: Pat
     )
 
 
+def test_lines_judged_after_the_stream_take_part_in_every_rule(tmp_path: Path) -> None:
+    # A nested array sends a line to Python's json, which judges it after the streaming pass.
+    judged_later = line(1, 7, BASE, page="/first")[:-1] + ', "tags": [[1]]}'
+    lines = [
+        judged_later,
+        line(1, 7, BASE + timedelta(minutes=1), page="/second"),
+        line(2, 7, BASE + timedelta(minutes=2)),
+        '{"id": [1], "type": "x", "event": {}}',
+    ]
+
+    result = run(tmp_path, lines)
+
+    assert (
+        result.summary.duplicates,
+        result.summary.rejected_by_reason,
+        result.events.select("id", "page", "session_id").rows(),
+    ) == (
+        1,
+        {"invalid_id": 1},
+        [(1, "/first", f"7-{BASE:%Y%m%dT%H%M%S%f}Z"), (2, None, f"7-{BASE:%Y%m%dT%H%M%S%f}Z")],
+    )
+
+
 def test_an_id_first_seen_on_a_rejected_line_is_not_a_duplicate(tmp_path: Path) -> None:
     lines = [line(1, 7, "not a time"), line(1, 7, BASE)]
 

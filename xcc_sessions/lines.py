@@ -257,27 +257,47 @@ def _reason(raw: pl.Expr, json_reason: pl.Expr, timestamp: pl.Expr) -> pl.Expr:
     return reason
 
 
-def classify_lines(events: str) -> pl.LazyFrame:
+def classify_lines(events: str, *, judge: bool = True) -> pl.LazyFrame:
     """One row per line: line, blank, reason, text (rejected lines only) and the event columns.
 
     The event columns (id, customer_id, type lower-cased, timestamp) are null for blank and
     rejected lines; the payload columns (page, referrer, query, product, position, user_agent,
     ip) are filled only for accepted lines with a customer-id.
+
+    With `judge=False`, the lines only Python's json can judge are left pending rather than
+    judged inside the stream (calling Python there slows every batch, even with nothing to
+    judge): a `pending` column is added, a pending line keeps its text and nothing else of its
+    row holds, and `classify_texts` of those lines' (line, text) classifies them.
     """
+    lines = pl.scan_lines(events, name="text", row_index_name="line", row_index_offset=1)
+    return _classify(lines, judge=judge)
+
+
+def classify_texts(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """`classify_lines` for lines already read: `lines` has line and text columns."""
+    return _classify(lines, judge=True)
+
+
+def _classify(lines: pl.LazyFrame, *, judge: bool) -> pl.LazyFrame:
     text, judged, decodable = pl.col("text"), pl.col("judged"), pl.col("decodable")
     raw = pl.col("raw")
     event = raw.struct.field("event")
+    pending = ~pl.col("safe") & ~pl.col("blank")
+    keeps_text = pl.col("reason").is_not_null()
+    if not judge:
+        keeps_text |= pending  # a pending line's text is what judges it later
     return (
-        pl.scan_lines(events, name="text", row_index_name="line", row_index_offset=1)
-        .with_columns(canonical=text.str.contains(_CANONICAL))
+        lines.with_columns(canonical=text.str.contains(_CANONICAL))
         # The other checks see only the other lines (a null input costs them nothing).
         .with_columns(other=pl.when(~pl.col("canonical")).then(text))
         .with_columns(blank=(~pl.col("other").str.contains(r"[^ \t]")).fill_null(False))
         .with_columns(safe=pl.col("canonical") | _generally_safe(pl.col("other")).fill_null(False))
         .with_columns(
-            judged=pl.when(~pl.col("safe") & ~pl.col("blank"))
+            judged=pl.when(pending)
             .then(text)
             .map_batches(_judge_batch, return_dtype=JUDGED, is_elementwise=True)
+            if judge
+            else pl.lit(None, dtype=JUDGED)
         )
         # Safe lines as they are, accepted doubtful ones in their clean form.
         .with_columns(decodable=pl.when("safe").then(text).otherwise(judged.struct.field("clean")))
@@ -308,8 +328,9 @@ def classify_lines(events: str) -> pl.LazyFrame:
             "line",
             "blank",
             "reason",
-            text=pl.when(pl.col("reason").is_not_null()).then(text),
+            text=pl.when(keeps_text).then(text),
             **_event_columns(raw, pl.col("payload")),
+            **({} if judge else {"pending": pending}),
         )
     )
 

@@ -36,7 +36,7 @@ import polars as pl
 
 from xcc_sessions.errors import XccError
 from xcc_sessions.gap import parse_gap
-from xcc_sessions.lines import classify_lines
+from xcc_sessions.lines import classify_lines, classify_texts
 from xcc_sessions.schema import EVENTS, SESSIONS
 
 __all__ = ["InputFile", "RejectedLinesError", "Summary", "parse_gap", "sessionize"]
@@ -204,28 +204,47 @@ def _read(events: Path) -> _Read:
     """One streaming pass over the file, split into the few frames the rules need.
 
     `collect_all` runs the shared scan and decode once for all of them, and no frame holds a
-    column for lines that do not need it (most lines are anonymous).
+    column for lines that do not need it (most lines are anonymous). The few lines only
+    Python's json can judge are left pending by that pass and classified afterwards.
     """
-    classified = classify_lines(str(events)).cache()
+    classified = classify_lines(str(events), judge=False).cache()
+    pending = pl.col("pending")
+    settled = classified.filter(~pending)
+    counts, rejected, accepted, logged_in, pending_lines = pl.collect_all(
+        [
+            classified.select(lines=pl.len(), blank=pl.col("blank").sum()),
+            *_frames(settled),
+            classified.filter(pending).select("line", "text"),
+        ],
+        engine="streaming",
+    )
+    if pending_lines.height:
+        judged = pl.collect_all(_frames(classify_texts(pending_lines.lazy()).cache()))
+        rejected, accepted, logged_in = (
+            pl.concat([frame, more], how="vertical_relaxed")
+            for frame, more in zip((rejected, accepted, logged_in), judged, strict=True)
+        )
+    return _Read(
+        lines=counts["lines"].item(),
+        blank=counts["blank"].item(),
+        rejected=rejected.sort("line"),
+        accepted=accepted,
+        logged_in=logged_in,
+    )
+
+
+def _frames(classified: pl.LazyFrame) -> list[pl.LazyFrame]:
+    """rejected, accepted and logged_in (see `_Read`) of classified lines."""
     blank, reason = pl.col("blank"), pl.col("reason")
     customer = pl.col("customer_id")
     accepted = classified.filter(~blank & reason.is_null())
-    queries = [
-        classified.select(lines=pl.len(), blank=blank.sum()),
+    return [
         classified.filter(reason.is_not_null()).select("line", "reason", "text"),
         accepted.select("line", "id", logged_in=customer.is_not_null()),
         accepted.filter(customer.is_not_null())
         .select("line", "id", "customer_id", "type", "timestamp", *_PAYLOAD)
         .with_columns(pl.col(name).cast(pl.Categorical()) for name in _REPETITIVE),
     ]
-    counts, rejected, accepted_ids, logged_in = pl.collect_all(queries, engine="streaming")
-    return _Read(
-        lines=counts["lines"].item(),
-        blank=counts["blank"].item(),
-        rejected=rejected.sort("line"),
-        accepted=accepted_ids,
-        logged_in=logged_in,
-    )
 
 
 def _read_any_text(events: Path, scratch: Path) -> _Read:
