@@ -266,16 +266,20 @@ def classify_lines(events: str, *, judge: bool = True) -> pl.LazyFrame:
 
     With `judge=False`, the lines only Python's json can judge are left pending rather than
     judged inside the stream (calling Python there slows every batch, even with nothing to
-    judge): a `pending` column is added, a pending line keeps its text and nothing else of its
-    row holds, and `classify_texts` of those lines' (line, text) classifies them.
+    judge): a `pending` column is added, nothing else of a pending line's row holds, and
+    `classify_some_lines` classifies those lines in a second pass.
     """
-    lines = pl.scan_lines(events, name="text", row_index_name="line", row_index_offset=1)
-    return _classify(lines, judge=judge)
+    return _classify(_numbered_lines(events), judge=judge)
 
 
-def classify_texts(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """`classify_lines` for lines already read: `lines` has line and text columns."""
+def classify_some_lines(events: str, numbers: pl.Series) -> pl.LazyFrame:
+    """`classify_lines` of only the lines whose numbers are in `numbers`."""
+    lines = _numbered_lines(events).filter(pl.col("line").is_in(numbers.implode()))
     return _classify(lines, judge=True)
+
+
+def _numbered_lines(events: str) -> pl.LazyFrame:
+    return pl.scan_lines(events, name="text", row_index_name="line", row_index_offset=1)
 
 
 def _classify(lines: pl.LazyFrame, *, judge: bool) -> pl.LazyFrame:
@@ -283,9 +287,6 @@ def _classify(lines: pl.LazyFrame, *, judge: bool) -> pl.LazyFrame:
     raw = pl.col("raw")
     event = raw.struct.field("event")
     pending = ~pl.col("safe") & ~pl.col("blank")
-    keeps_text = pl.col("reason").is_not_null()
-    if not judge:
-        keeps_text |= pending  # a pending line's text is what judges it later
     return (
         lines.with_columns(canonical=text.str.contains(_CANONICAL))
         # The other checks see only the other lines (a null input costs them nothing).
@@ -328,7 +329,7 @@ def _classify(lines: pl.LazyFrame, *, judge: bool) -> pl.LazyFrame:
             "line",
             "blank",
             "reason",
-            text=pl.when(keeps_text).then(text),
+            text=pl.when(pl.col("reason").is_not_null()).then(text),
             **_event_columns(raw, pl.col("payload")),
             **({} if judge else {"pending": pending}),
         )

@@ -36,7 +36,7 @@ import polars as pl
 
 from xcc_sessions.errors import XccError
 from xcc_sessions.gap import parse_gap
-from xcc_sessions.lines import classify_lines, classify_texts
+from xcc_sessions.lines import classify_lines, classify_some_lines
 from xcc_sessions.schema import EVENTS, SESSIONS
 
 __all__ = ["InputFile", "RejectedLinesError", "Summary", "parse_gap", "sessionize"]
@@ -204,8 +204,9 @@ def _read(events: Path) -> _Read:
     """One streaming pass over the file, split into the few frames the rules need.
 
     `collect_all` runs the shared scan and decode once for all of them, and no frame holds a
-    column for lines that do not need it (most lines are anonymous). The few lines only
-    Python's json can judge are left pending by that pass and classified afterwards.
+    column for lines that do not need it (most lines are anonymous). The lines only Python's
+    json can judge are left pending by that pass and classified in a second one, which reads
+    the file again but decodes only them (a clean file has none).
     """
     classified = classify_lines(str(events), judge=False).cache()
     pending = pl.col("pending")
@@ -214,12 +215,15 @@ def _read(events: Path) -> _Read:
         [
             classified.select(lines=pl.len(), blank=pl.col("blank").sum()),
             *_frames(settled),
-            classified.filter(pending).select("line", "text"),
+            classified.filter(pending).select("line"),
         ],
         engine="streaming",
     )
     if pending_lines.height:
-        judged = pl.collect_all(_frames(classify_texts(pending_lines.lazy()).cache()))
+        judged = pl.collect_all(
+            _frames(classify_some_lines(str(events), pending_lines["line"]).cache()),
+            engine="streaming",
+        )
         rejected, accepted, logged_in = (
             pl.concat([frame, more], how="vertical_relaxed")
             for frame, more in zip((rejected, accepted, logged_in), judged, strict=True)
