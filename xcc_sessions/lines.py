@@ -12,7 +12,9 @@ own shape (its key order and value types), else `_generally_safe` for any JSON o
 deeper than the feed whose typed keys hold values of the right JSON type. Every other non-blank
 line is judged by Python's `json` module, which sees the real JSON types, and an accepted one is
 handed back to the same Polars decode in a clean form. All paths apply the same rules, in the
-order of `REASONS`; tests check that they agree.
+order of `REASONS`; tests check that they agree. The sessionizer leaves that last path out of
+its streaming pass (`judge=False`) and runs it on those lines alone afterwards, so that a clean
+file never calls Python per batch.
 """
 
 from __future__ import annotations
