@@ -514,6 +514,14 @@ def test_cli_json_prints_the_summary_on_stdout(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["sessions"] == 1
 
 
+def test_cli_verbose_shows_where_and_why_lines_were_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, [line(1, 7, BASE), "not json"])
+
+    result = runner.invoke(app, ["sessionize", str(path), "-o", str(tmp_path / "o"), "-v"])
+
+    assert "  line 2: invalid_json: not json" in result.stderr.splitlines()
+
+
 def test_cli_strict_exits_1_after_the_report(tmp_path: Path) -> None:
     path = write(tmp_path, ["bad"])
 

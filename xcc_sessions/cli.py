@@ -22,8 +22,7 @@ from xcc_sessions.errors import XccError
 from xcc_sessions.progress import human_bytes, progress_bar, wanted
 
 # Each command imports its library module when it runs, so that no command pays at start-up for
-# another's imports (httpx, duckdb, psycopg, starlette, polars). The defaults are the same as
-# xcc_sessions.fetch's, repeated here so that sessionize's start-up needs no httpx.
+# another's imports (httpx, duckdb, psycopg, starlette, polars).
 DEFAULT_URL = "https://storage.googleapis.com/xcc-de-assessment/events.json"
 DEFAULT_OUTPUT = Path("data/events.json")
 
@@ -191,6 +190,7 @@ def sessionize_command(
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Group each logged-in customer's events into sessions, accounting for every line.
 
@@ -203,6 +203,7 @@ def sessionize_command(
     gap of exactly GAP stays in the session. Reasons: invalid_utf8, invalid_json, not_an_object,
     missing_id, invalid_id, missing_type, invalid_type, missing_event, invalid_event,
     invalid_customer_id, missing_timestamp, invalid_timestamp (xcc_sessions.lines.REASONS).
+    --verbose also shows the first rejected lines.
     """
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.sessionize import RejectedLinesError, parse_gap, sessionize
@@ -213,10 +214,28 @@ def sessionize_command(
     except RejectedLinesError as error:
         if not quiet:
             typer.echo(error.summary.to_table(), err=True)
+        if verbose:
+            _echo_first_rejected(output_dir / "rejected.ndjson")
         raise
     if not quiet:
         typer.echo(summary.to_table(), err=True)
+    if verbose:
+        _echo_first_rejected(output_dir / "rejected.ndjson")
     typer.echo(json.dumps(summary.to_json()) if as_json else output_dir)
+
+
+def _echo_first_rejected(rejected: Path, shown: int = 5, width: int = 80) -> None:
+    """The first rejected lines on stderr, one each: where, why, and how the line began."""
+    with rejected.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines):
+            if number == shown:
+                typer.echo(f"  ... (all of them in {rejected})", err=True)
+                break
+            record = json.loads(line)
+            text = record["text"]
+            if len(text) > width:
+                text = f"{text[:width]}..."
+            typer.echo(f"  line {record['line']}: {record['reason']}: {text}", err=True)
 
 
 ApiDatabase = Annotated[

@@ -27,8 +27,6 @@ from xcc_sessions import __version__
 from xcc_sessions.errors import UsageError, XccError
 from xcc_sessions.progress import human_bytes, progress_bar
 
-DEFAULT_URL = "https://storage.googleapis.com/xcc-de-assessment/events.json"
-DEFAULT_OUTPUT = Path("data/events.json")
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 _GZIP_MAGIC = b"\x1f\x8b"
