@@ -15,9 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
-import httpx
 import psycopg
 import pytest
+from servers import free_port, wait_for_json
 from sessions_data import START, customer, session, worked_example, write_sessions
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -471,17 +471,10 @@ def test_openapi_schema_names_exactly_the_order_metric_keys(client: TestClient) 
     assert sorted(schema["properties"]) == sorted(client.get("/metrics/orders").json())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_serve_command_answers_over_http_under_uvicorn(tmp_path: Path) -> None:
     database = Database("duckdb", str(tmp_path / "served.duckdb"))
     write_sessions(database, worked_example())
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "xcc_sessions", "serve", "-d", database.location, "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -489,23 +482,12 @@ def test_serve_command_answers_over_http_under_uvicorn(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        body = _get_when_up(f"http://127.0.0.1:{port}/metrics/orders", seconds=30)
+        body = wait_for_json(f"http://127.0.0.1:{port}/metrics/orders", server)
     finally:
         server.send_signal(signal.SIGINT)
         _, log = server.communicate(timeout=30)
 
     assert (body, server.returncode) == (WORKED_EXAMPLE_METRICS, 0), log
-
-
-def _get_when_up(url: str, *, seconds: float) -> object:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return httpx.get(url, timeout=5).json()
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def test_serve_command_on_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import http.server
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-import httpx
 import pytest
+from servers import free_port, wait_for_json
 from typer.testing import CliRunner
 
 from xcc_sessions.cli import app
@@ -150,27 +148,14 @@ def test_run_with_a_bad_gap_is_a_usage_error(events: Path, tmp_path: Path) -> No
 
 
 def test_run_serves_the_api_once_loaded(events: Path, tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "xcc_sessions", "run", str(events), "-p", str(port)]
     command += ["-d", str(tmp_path / "served.duckdb"), "--data-dir", str(tmp_path / "out")]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        body = _get_when_up(f"http://127.0.0.1:{port}/metrics/orders", seconds=60)
+        body = wait_for_json(f"http://127.0.0.1:{port}/metrics/orders", server)
     finally:
         server.send_signal(signal.SIGINT)
         _, log = server.communicate(timeout=30)
 
     assert (body, f"at http://127.0.0.1:{port}" in log) == (WORKED_EXAMPLE_METRICS, True), log
-
-
-def _get_when_up(url: str, *, seconds: float) -> object:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return httpx.get(url, timeout=5).json()
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

@@ -40,6 +40,15 @@ app = typer.Typer(
 
 CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
 
+Gap = Annotated[
+    str,
+    typer.Option(
+        "--gap", "-g", metavar="GAP", help="Inactivity that ends a session: 30m, 1800s, 1h."
+    ),
+]
+Serve = Annotated[
+    bool, typer.Option("--serve/--no-serve", help="Serve the API when the data is loaded.")
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no progress or summary.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")]
 
@@ -176,12 +185,7 @@ def sessionize_command(
     output_dir: Annotated[
         Path, typer.Option("--output-dir", "-o", metavar="DIR", help="Where the outputs go.")
     ] = Path("data"),
-    gap: Annotated[
-        str,
-        typer.Option(
-            "--gap", "-g", metavar="GAP", help="Inactivity that ends a session: 30m, 1800s, 1h."
-        ),
-    ] = "30m",
+    gap: Gap = "30m",
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Exit 1 (after writing everything) if any line is rejected."),
@@ -303,12 +307,7 @@ def run_command(
         typer.Argument(metavar="SOURCE", help="An event file, or a URL to download it from."),
     ] = DEFAULT_URL,
     database: ApiDatabase = None,
-    gap: Annotated[
-        str,
-        typer.Option(
-            "--gap", "-g", metavar="GAP", help="Inactivity that ends a session: 30m, 1800s, 1h."
-        ),
-    ] = "30m",
+    gap: Gap = "30m",
     data_dir: Annotated[
         Path,
         typer.Option(
@@ -317,9 +316,7 @@ def run_command(
     ] = Path("data"),
     host: Host = "127.0.0.1",
     port: Port = 8000,
-    serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Serve the API when the data is loaded.")
-    ] = True,
+    serve: Serve = True,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -383,9 +380,7 @@ def demo_command(
     ] = 0,
     host: Host = "127.0.0.1",
     port: Port = 8000,
-    serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Serve the API when the data is loaded.")
-    ] = True,
+    serve: Serve = True,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
