@@ -242,14 +242,16 @@ def _echo_first_rejected(rejected: Path, shown: int = 5, width: int = 80) -> Non
             typer.echo(f"  line {record['line']}: {record['reason']}: {text}", err=True)
 
 
-ApiDatabase = Annotated[
+DatabaseUrl = Annotated[
     str | None,
     typer.Option(
         "--database",
         "-d",
         metavar="URL",
-        help="postgresql://... or a DuckDB file [default: $DATABASE_URL, else "
-        "data/xcc-sessions.duckdb].",
+        help=(
+            "postgresql://user:password@host:port/name, or a DuckDB file (a path or "
+            "duckdb:///path) [default: $DATABASE_URL, else data/xcc-sessions.duckdb]."
+        ),
         show_default=False,
     ),
 ]
@@ -282,7 +284,7 @@ def _serve(database_url: str | None, host: str, port: int, quiet: bool, verbose:
 
 @command("serve")
 def serve_command(
-    database: ApiDatabase = None,
+    database: DatabaseUrl = None,
     host: Host = "127.0.0.1",
     port: Port = 8000,
     quiet: Quiet = False,
@@ -306,7 +308,7 @@ def run_command(
         str,
         typer.Argument(metavar="SOURCE", help="An event file, or a URL to download it from."),
     ] = DEFAULT_URL,
-    database: ApiDatabase = None,
+    database: DatabaseUrl = None,
     gap: Gap = "30m",
     data_dir: Annotated[
         Path,
@@ -423,18 +425,7 @@ def load_command(
         Path,
         typer.Argument(metavar="DIR", help="A sessionize output directory."),
     ] = Path("data"),
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
-            "-d",
-            metavar="URL",
-            help=(
-                "postgresql://user:password@host:port/name, or a DuckDB file (a path or "
-                "duckdb:///path). Default: $DATABASE_URL, else data/xcc-sessions.duckdb."
-            ),
-        ),
-    ] = None,
+    database_url: DatabaseUrl = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print what was loaded as JSON on stdout.")
     ] = False,
