@@ -7,14 +7,17 @@ by Python's json. The tests below pin each rule and check that both paths agree.
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xcc_sessions.lines import REASONS, classify_lines
+from xcc_sessions.lines import REASONS, classify_lines, split_lines
 
 TIMESTAMP = "2022-04-28T07:38:46.290271"
 
@@ -32,7 +35,7 @@ def valid(**overrides: Any) -> dict[str, Any]:
 def classify(tmp_path: Path, *lines: str) -> pl.DataFrame:
     path = tmp_path / "events.json"
     path.write_text("".join(f"{line}\n" for line in lines))
-    return classify_lines(str(path)).collect(engine="streaming")
+    return classify_lines(str(path)).sort("line").collect(engine="streaming")
 
 
 def reason_of(tmp_path: Path, line: str) -> str | None:
@@ -203,3 +206,82 @@ def test_payload_values_of_another_json_type_are_read_leniently(tmp_path: Path) 
     frame = classify(tmp_path, fast, exact)
 
     assert frame.select("product", "position", "page").rows() == [(12, None, None)] * 2
+
+
+def anonymous_line(timestamp: str, *, line_id: int = 1) -> str:
+    """An anonymous event in the feed's own shape and spacing."""
+    event = {"user-agent": "UA", "ip": "1.2.3.4", "customer-id": None, "timestamp": timestamp}
+    return json.dumps(valid(id=line_id, event=event))
+
+
+def test_the_feeds_anonymous_lines_skip_the_decode(tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_text(anonymous_line(TIMESTAMP, line_id=41) + "\n" + json.dumps(valid()) + "\n")
+
+    plainly_anonymous, _ = split_lines(str(path))
+
+    assert plainly_anonymous.collect().rows() == [(1, 41)]
+
+
+# Dates and times at the edges of the calendar and the clock, in both paths' spelling: the
+# anonymous fast path checks them with a regex, the others parse them.
+EDGE_TIMESTAMPS = [
+    "2024-02-29T00:00:00",
+    "2023-02-29T00:00:00",
+    "2000-02-29T12:00:00",
+    "1900-02-29T12:00:00",
+    "2022-02-28T23:59:59.999999",
+    "2022-04-31T00:00:00",
+    "2022-12-31T00:00:00",
+    "2022-13-01T00:00:00",
+    "2022-00-10T00:00:00",
+    "2022-01-00T00:00:00",
+    "2022-01-01T24:00:00",
+    "2022-01-01T23:60:00",
+    "2022-01-01T23:59:60",
+    "2022-01-01T00:00:00.1234567",
+    "2022-01-01T00:00:00.",
+    "2022-01-01T00:00:00Z",
+    "2022-01-01T00:00:00.5Z",
+    "2022-01-01T00:00:00+00:00",
+    "0999-01-01T00:00:00",
+    "10000-01-01T00:00:00",
+]
+
+
+def paths_agree(tmp_path: Path, timestamp: str) -> tuple[Any, Any]:
+    """(reason, id) of an anonymous line as the feed writes it and with its keys sorted."""
+    feed = anonymous_line(timestamp)
+    sorted_keys = json.dumps(json.loads(feed), sort_keys=True)
+    frame = classify(tmp_path, feed, sorted_keys)
+    return frame.select("reason", "id").row(0), frame.select("reason", "id").row(1)
+
+
+@pytest.mark.parametrize("timestamp", EDGE_TIMESTAMPS)
+def test_anonymous_lines_are_judged_alike_on_every_path(tmp_path: Path, timestamp: str) -> None:
+    feed, general = paths_agree(tmp_path, timestamp)
+
+    assert feed == general
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    year=st.integers(min_value=0, max_value=9999),
+    month=_DIGITS,
+    day=_DIGITS,
+    clock=st.tuples(_DIGITS, _DIGITS, _DIGITS),
+    fraction=st.sampled_from(["", ".5", ".123456", ".1234567", "."]),
+    zone=st.sampled_from(["", "Z", "+00:00"]),
+)
+def test_any_timestamp_is_judged_alike_on_every_path(
+    year: int, month: str, day: str, clock: tuple[str, str, str], fraction: str, zone: str
+) -> None:
+    hour, minute, second = clock
+    timestamp = f"{year:04d}-{month}-{day}T{hour}:{minute}:{second}{fraction}{zone}"
+    with tempfile.TemporaryDirectory() as directory:
+        feed, general = paths_agree(Path(directory), timestamp)
+
+    assert feed == general
