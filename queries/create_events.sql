@@ -3,7 +3,7 @@
 -- result: none
 create table if not exists events (
     id bigint primary key,
-    session_id text not null references sessions (session_id),
+    session_id text collate "C" not null references sessions (session_id),
     customer_id bigint not null,
     type text not null,
     timestamp timestamp not null,

@@ -2,7 +2,7 @@
 -- parameters: none
 -- result: none
 create table if not exists sessions (
-    session_id text primary key,
+    session_id text collate "C" primary key,
     customer_id bigint not null,
     session_index integer not null,
     started_at timestamp not null,
