@@ -39,7 +39,16 @@ import duckdb
 import polars as pl
 import psycopg
 
-from benchmarks.common import DATA, XCC_SESSIONS, dataset, machine, measure, table, warm
+from benchmarks.common import (
+    DATA,
+    XCC_SESSIONS,
+    compile_bytecode,
+    dataset,
+    machine,
+    measure,
+    table,
+    warm,
+)
 from xcc_sessions.database import Database
 from xcc_sessions.load import LoadResult, load
 from xcc_sessions.schema import EVENTS
@@ -167,6 +176,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="loads per engine; the best counts")
     parser.add_argument("--check", action="store_true", help="exit 1 when a bar is not met")
     arguments = parser.parse_args()
+    compile_bytecode()
 
     source = dataset(arguments.lines)
     warm(source)
