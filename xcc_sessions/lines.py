@@ -315,11 +315,12 @@ def split_lines(events: str, *, judge: bool = True) -> tuple[pl.LazyFrame, pl.La
     Polars' string functions still work through them (unless a whole chunk is null).
     """
     text, plain = pl.col("text"), pl.col("plainly_anonymous")
-    flagged = _numbered_lines(events).with_columns(
-        plainly_anonymous=text.str.contains(_PLAIN_ANONYMOUS)
-    )
     # Cached, so that one scan feeds both frames when they are collected together.
-    flagged = flagged.cache()
+    flagged = (
+        _numbered_lines(events)
+        .with_columns(plainly_anonymous=text.str.contains(_PLAIN_ANONYMOUS))
+        .cache()
+    )
     plainly_anonymous = flagged.filter(plain).select(
         "line", id=text.str.extract(_LEADING_ID, 1).cast(pl.Int64())
     )
