@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,3 +30,16 @@ def wait_for_json(url: str, server: subprocess.Popen[str], timeout: float = 60) 
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"no answer from {url} within {timeout} s")
+
+
+def json_from_server(
+    command: Sequence[str], path: str, port: int, cwd: Path, env: dict[str, str] | None = None
+) -> Any:
+    """Start the server `command` (listening on `port`), return the JSON at `path` once it
+    answers, and stop the server."""
+    server = subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        return wait_for_json(f"http://127.0.0.1:{port}{path}", server)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import psycopg
 import pytest
-from servers import free_port, wait_for_json
+from servers import free_port, json_from_server
 from typer.testing import CliRunner
 
 from xcc_sessions.cli import app
@@ -81,17 +80,12 @@ def test_demo_refuses_a_busy_port_before_generating_anything(tmp_path: Path) -> 
 
 def test_demo_serves_the_metrics_of_its_events(tmp_path: Path) -> None:
     port = free_port()
-    server = subprocess.Popen(
+    answer = json_from_server(
         [sys.executable, "-m", "xcc_sessions", "demo", "-n", "3000", "--port", str(port), "-q"],
+        "/metrics/orders",
+        port,
         cwd=tmp_path,
         env={key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
-        stderr=subprocess.PIPE,
-        text=True,
     )
-    try:
-        answer = wait_for_json(f"http://127.0.0.1:{port}/metrics/orders", server)
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
     assert all(isinstance(value, float) and value > 0 for value in answer.values()), answer

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from dockerfile import build_stage_copies
-from servers import free_port, wait_for_json
+from servers import free_port, json_from_server
 
 from xcc_sessions import __version__
 from xcc_sessions.database import Database
@@ -143,20 +143,15 @@ def test_installed_tool_loads_and_serves_the_metrics(
     )
     assert completed.returncode == 0, completed.stderr
     port = free_port()
-    server = subprocess.Popen(
+    answer = json_from_server(
         [
             *(str(venv / "bin" / "xcc-sessions"), "serve", "--database", database.location),
             *("--port", str(port), "--quiet"),
         ],
+        "/metrics/orders",
+        port,
         cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
     )
-    try:
-        answer = wait_for_json(f"http://127.0.0.1:{port}/metrics/orders", server)
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
     # docs/metrics.md computes these by hand for the example events.
     assert answer == {

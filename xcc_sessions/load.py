@@ -244,6 +244,13 @@ def _load_run(output: SessionizeOutput, sessions: int, events: int, started: flo
     )
 
 
+def _run_id(inserted: tuple[Any, ...] | None) -> int:
+    """The run_id that insert_load_run.sql returned."""
+    run_id = inserted[0] if inserted else None
+    assert isinstance(run_id, int)
+    return run_id
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
@@ -294,9 +301,7 @@ def _load_postgres(
         ) from None
     finally:
         connection.close()  # without a commit, closing rolls the transaction back
-    run_id = inserted[0] if inserted else None
-    assert isinstance(run_id, int)
-    return run_id, sessions, events
+    return _run_id(inserted), sessions, events
 
 
 def _run(cursor: psycopg.Cursor[Any], name: str) -> None:
@@ -411,9 +416,7 @@ def _load_duckdb(
         ) from None
     finally:
         connection.close()  # without a commit, closing rolls the transaction back
-    run_id = inserted[0] if inserted else None
-    assert isinstance(run_id, int)
-    return run_id, sessions, events
+    return _run_id(inserted), sessions, events
 
 
 def _inserted(connection: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
