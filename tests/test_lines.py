@@ -208,23 +208,48 @@ def test_payload_values_of_another_json_type_are_read_leniently(tmp_path: Path) 
     assert frame.select("product", "position", "page").rows() == [(12, None, None)] * 2
 
 
-def anonymous_line(timestamp: str, *, line_id: int = 1) -> str:
-    """An anonymous event in the feed's own shape and spacing."""
-    event = {"user-agent": "UA", "ip": "1.2.3.4", "customer-id": None, "timestamp": timestamp}
+def feed_line(timestamp: str, *, line_id: int = 1, customer_id: int | None = None) -> str:
+    """An event in the feed's own shape and spacing, anonymous unless given a customer_id."""
+    event = {
+        "user-agent": "UA",
+        "ip": "1.2.3.4",
+        "customer-id": customer_id,
+        "timestamp": timestamp,
+        "page": "https://xcc-webshop.com/cart",
+        "referrer": "https://t.co",
+    }
     return json.dumps(valid(id=line_id, event=event))
 
 
-def test_the_feeds_anonymous_lines_skip_the_decode(tmp_path: Path) -> None:
+def test_the_feeds_lines_take_the_plain_path(tmp_path: Path) -> None:
     path = tmp_path / "events.json"
-    path.write_text(anonymous_line(TIMESTAMP, line_id=41) + "\n" + json.dumps(valid()) + "\n")
+    unknown_key = json.loads(feed_line(TIMESTAMP, line_id=43, customer_id=7))
+    unknown_key["event"]["tags"] = "x"
+    lines = [
+        feed_line(TIMESTAMP, line_id=41),
+        feed_line(TIMESTAMP, line_id=42, customer_id=7),
+        json.dumps(unknown_key),
+    ]
+    path.write_text("".join(f"{line}\n" for line in lines))
 
-    plainly_anonymous, _ = split_lines(str(path))
+    split = split_lines(str(path))
 
-    assert plainly_anonymous.collect().rows() == [(1, 41)]
+    assert (
+        split.anonymous.collect()["line"].to_list(),
+        split.logged_in.collect()["line"].to_list(),
+        split.others.collect()["line"].to_list(),
+    ) == ([1], [2], [3])
+
+
+def test_a_second_customer_id_key_leaves_the_plain_path(tmp_path: Path) -> None:
+    # Only the first of duplicated keys counts: this line is logged in, whatever follows.
+    line = feed_line(TIMESTAMP, customer_id=7)[:-2] + ', "customer-id": null}}'
+
+    assert classify(tmp_path, line)["customer_id"].item() == 7
 
 
 # Dates and times at the edges of the calendar and the clock, in both paths' spelling: the
-# anonymous fast path checks them with a regex, the others parse them.
+# plain path checks them with a regex, the others parse them.
 EDGE_TIMESTAMPS = [
     "2024-02-29T00:00:00",
     "2023-02-29T00:00:00",
@@ -245,21 +270,26 @@ EDGE_TIMESTAMPS = [
     "2022-01-01T00:00:00.5Z",
     "2022-01-01T00:00:00+00:00",
     "0999-01-01T00:00:00",
+    "1000-01-01T00:00:00.000001",
+    "9999-12-31T23:59:59.999999",
     "10000-01-01T00:00:00",
 ]
 
 
-def paths_agree(tmp_path: Path, timestamp: str) -> tuple[Any, Any]:
-    """(reason, id) of an anonymous line as the feed writes it and with its keys sorted."""
-    feed = anonymous_line(timestamp)
+def paths_agree(tmp_path: Path, timestamp: str, customer_id: int | None) -> tuple[Any, Any]:
+    """An event's row as the feed writes it (the plain path) and with its keys sorted."""
+    feed = feed_line(timestamp, customer_id=customer_id)
     sorted_keys = json.dumps(json.loads(feed), sort_keys=True)
-    frame = classify(tmp_path, feed, sorted_keys)
-    return frame.select("reason", "id").row(0), frame.select("reason", "id").row(1)
+    frame = classify(tmp_path, feed, sorted_keys).drop("line", "text")
+    return frame.row(0), frame.row(1)
 
 
+@pytest.mark.parametrize("customer_id", [None, 7], ids=["anonymous", "logged-in"])
 @pytest.mark.parametrize("timestamp", EDGE_TIMESTAMPS)
-def test_anonymous_lines_are_judged_alike_on_every_path(tmp_path: Path, timestamp: str) -> None:
-    feed, general = paths_agree(tmp_path, timestamp)
+def test_lines_are_judged_alike_on_every_path(
+    tmp_path: Path, timestamp: str, customer_id: int | None
+) -> None:
+    feed, general = paths_agree(tmp_path, timestamp, customer_id)
 
     assert feed == general
 
@@ -275,13 +305,20 @@ _DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=2)
     clock=st.tuples(_DIGITS, _DIGITS, _DIGITS),
     fraction=st.sampled_from(["", ".5", ".123456", ".1234567", "."]),
     zone=st.sampled_from(["", "Z", "+00:00"]),
+    customer_id=st.sampled_from([None, 7]),
 )
 def test_any_timestamp_is_judged_alike_on_every_path(
-    year: int, month: str, day: str, clock: tuple[str, str, str], fraction: str, zone: str
+    year: int,
+    month: str,
+    day: str,
+    clock: tuple[str, str, str],
+    fraction: str,
+    zone: str,
+    customer_id: int | None,
 ) -> None:
     hour, minute, second = clock
     timestamp = f"{year:04d}-{month}-{day}T{hour}:{minute}:{second}{fraction}{zone}"
     with tempfile.TemporaryDirectory() as directory:
-        feed, general = paths_agree(Path(directory), timestamp)
+        feed, general = paths_agree(Path(directory), timestamp, customer_id)
 
     assert feed == general

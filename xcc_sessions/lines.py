@@ -12,8 +12,9 @@ own shape (its key order and value types), else `_generally_safe` for any JSON o
 deeper than the feed whose typed keys hold values of the right JSON type. Every other non-blank
 line is judged by Python's `json` module, which sees the real JSON types, and an accepted one is
 handed back to the same Polars decode in a clean form. Before all of these, the feed's own
-anonymous lines (most of any real file) are accepted by one regex that proves the whole line,
-timestamp included, and only their id is read (`split_lines`). All paths apply the same rules,
+lines (most of any real file) are accepted by one regex that proves the whole line, timestamp
+included (`split_lines`): of the anonymous ones only the id is read, and the logged-in ones are
+decoded and parsed without any other check. All paths apply the same rules,
 in the order of `REASONS`; tests check that they agree. The sessionizer leaves the Python path
 out of its streaming pass (`judge=False`) and runs it on those lines alone afterwards, so that
 a clean file never calls Python per batch.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
@@ -114,16 +116,21 @@ def _member(key: str, value: str) -> str:
     return f'"{key}"{_WS}:{_WS}{value}{_WS},{_WS}'
 
 
-def _canonical(customer_id: str, timestamp: str) -> str:
-    """The feed's own shape, with these patterns for the customer-id and timestamp values."""
+_ANY_PAYLOAD = (
+    f"(?:,{_WS}{_NO_SURROGATE_STRING}{_WS}:{_WS}"
+    f"(?:{_NO_SURROGATE_STRING}|{_NUMBER}|true|false|null){_WS})*"
+)
+
+
+def _canonical(customer_id: str, timestamp: str, *, payload: str = _ANY_PAYLOAD) -> str:
+    """The feed's own shape, with these patterns for the customer-id, timestamp and payload."""
     event = (
         rf"\{{{_WS}"
         + _member("user-agent", f"(?:{_NO_SURROGATE_STRING}|null)")
         + _member("ip", f"(?:{_NO_SURROGATE_STRING}|null)")
         + _member("customer-id", customer_id)
         + f'"timestamp"{_WS}:{_WS}{timestamp}{_WS}'
-        + f"(?:,{_WS}{_NO_SURROGATE_STRING}{_WS}:{_WS}"
-        + f"(?:{_NO_SURROGATE_STRING}|{_NUMBER}|true|false|null){_WS})*"
+        + payload
         + r"\}"
     )
     return (
@@ -137,12 +144,14 @@ def _canonical(customer_id: str, timestamp: str) -> str:
 
 _CANONICAL = _canonical(f"(?:{_INTEGER}|null)", _NO_SURROGATE_STRING)
 
-# Most of the feed's lines are anonymous, and of those only the id is kept (for the duplicate
-# rule). So an anonymous line in the feed's shape whose timestamp is plainly valid is accepted
-# by this one regex, with no decode and no timestamp parse. "Plainly valid" is a subset of what
-# the timestamp rule accepts, checked digit by digit, calendar included: years 1000-9999, days
-# that exist in their month (February 29 in leap years only), no leap second, at most six
-# fraction digits, no zone or Z. Any other line takes the ordinary paths.
+# Most of the feed's lines are in its own plain shape: the keys the webshop writes, in its order,
+# and a timestamp that is plainly valid. Such a line is accepted by this one regex, with no
+# other check: of an anonymous one only the id is read (the duplicate rule needs nothing else),
+# a logged-in one is decoded and its timestamp parsed without the checks for a zone or a reason.
+# "Plainly valid" is a subset of what the timestamp rule accepts, checked digit by digit,
+# calendar included: years 1000-9999, days that exist in their month (February 29 in leap
+# years only), no leap second, at most six fraction digits, no zone but Z. Any other line takes
+# the ordinary paths.
 _LEAP_YEAR = "(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)"
 _CALENDAR_DATE = (
     "(?:[1-9][0-9]{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
@@ -150,7 +159,18 @@ _CALENDAR_DATE = (
     f"|{_LEAP_YEAR}-02-29)"
 )
 _CLOCK_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z?"
-_PLAIN_ANONYMOUS = _canonical("null", f'"{_CALENDAR_DATE}T{_CLOCK_TIME}"')
+# Only the payload keys the webshop writes, so that a plain line has no second "customer-id"
+# key, and its first is the one place `_ANONYMOUS` can match: elsewhere, a `customer-id"` that
+# ends a string ends a value (an escaped quote can begin it), which a comma or brace follows.
+_FEED_PAYLOAD = (
+    f'(?:,{_WS}"(?:page|referrer|query|product|position)"{_WS}:{_WS}'
+    f"(?:{_NO_SURROGATE_STRING}|{_NUMBER}|true|false|null){_WS})*"
+)
+_PLAIN = _canonical(
+    f"(?:null|{_INTEGER})", f'"{_CALENDAR_DATE}T{_CLOCK_TIME}"', payload=_FEED_PAYLOAD
+)
+_ANONYMOUS = f'"customer-id"{_WS}:{_WS}null'
+_NAIVE_FORMAT = "%Y-%m-%dT%H:%M:%S%.f"
 _LEADING_ID = r'^[ \t]*\{[ \t]*"id"[ \t]*:[ \t]*(-?[0-9]+)'
 
 
@@ -248,7 +268,7 @@ def _judge_batch(texts: pl.Series) -> pl.Series:
 def _naive_timestamp(text: pl.Expr) -> pl.Expr:
     """ISO 8601 text without a zone as a datetime (naive means UTC); null for any other text."""
     iso = pl.when(text.str.contains(_ISO_DATETIME)).then(text)
-    return iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False, cache=False)
+    return iso.str.to_datetime(_NAIVE_FORMAT, time_unit="us", strict=False, cache=False)
 
 
 def _zoned_timestamp(text: pl.Expr) -> pl.Expr:
@@ -295,43 +315,73 @@ def classify_lines(events: str, *, judge: bool = True) -> pl.LazyFrame:
     judge): a `pending` column is added, nothing else of a pending line's row holds, and
     `classify_some_lines` classifies those lines in a second pass.
     """
-    plainly_anonymous, others = split_lines(events, judge=judge)
+    split = split_lines(events, judge=judge)
+    accepted = {"blank": pl.lit(False), **({} if judge else {"pending": pl.lit(False)})}
     return pl.concat(
         [
-            others,
-            plainly_anonymous.with_columns(
-                blank=pl.lit(False), **({} if judge else {"pending": pl.lit(False)})
-            ),
+            split.others,
+            split.anonymous.with_columns(**accepted),
+            split.logged_in.with_columns(**accepted),
         ],
         how="diagonal",
     )
 
 
-def split_lines(events: str, *, judge: bool = True) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """`classify_lines` in two frames: the plainly anonymous lines (line and id), the others.
+@dataclass(frozen=True)
+class SplitLines:
+    """`classify_lines` in three frames, which share one scan when collected together."""
 
-    Most of the feed's lines are anonymous and need nothing but their id, so they are split off
-    by a filter rather than masked: a masked column keeps its values under the nulls, and
-    Polars' string functions still work through them (unless a whole chunk is null).
+    anonymous: pl.LazyFrame
+    """line and id of the feed's plain anonymous lines"""
+    logged_in: pl.LazyFrame
+    """line and the event columns of the feed's plain logged-in lines"""
+    others: pl.LazyFrame
+    """every other line, classified"""
+
+
+def split_lines(events: str, *, judge: bool = True) -> SplitLines:
+    """`classify_lines` split by the path each line takes (see `_PLAIN`).
+
+    The feed's plain lines are split off by a filter rather than masked: a masked column keeps
+    its values under the nulls, and Polars' string functions still work through them (unless a
+    whole chunk is null).
     """
-    text, plain = pl.col("text"), pl.col("plainly_anonymous")
-    # Cached, so that one scan feeds both frames when they are collected together.
+    text, plain, anonymous = pl.col("text"), pl.col("plain"), pl.col("anonymous")
+    # Cached, so that one scan feeds every frame when they are collected together. Both flags
+    # in one with_columns: with anonymous computed in a second one, only where plain, Polars no
+    # longer shared the cache, and each frame read and matched the whole file again.
     flagged = (
         _numbered_lines(events)
-        .with_columns(plainly_anonymous=text.str.contains(_PLAIN_ANONYMOUS))
+        .with_columns(plain=text.str.contains(_PLAIN), anonymous=text.str.contains(_ANONYMOUS))
         .cache()
     )
-    plainly_anonymous = flagged.filter(plain).select(
-        "line", id=text.str.extract(_LEADING_ID, 1).cast(pl.Int64())
+    raw = pl.col("raw")
+    event = raw.struct.field("event")
+    # A plain timestamp has no zone but maybe Z, which means UTC as much as none does.
+    timestamp = (
+        event.struct.field("timestamp")
+        .str.strip_suffix("Z")
+        .str.to_datetime(_NAIVE_FORMAT, time_unit="us", cache=False)
     )
-    return plainly_anonymous, _classify(
-        flagged.filter(~plain).drop("plainly_anonymous"), judge=judge
+    return SplitLines(
+        anonymous=flagged.filter(plain & anonymous).select(
+            "line", id=text.str.extract(_LEADING_ID, 1).cast(pl.Int64())
+        ),
+        logged_in=flagged.filter(plain & ~anonymous)
+        .select("line", raw=text.str.json_decode(RAW_EVENT))
+        .select(
+            "line",
+            id=raw.struct.field("id").cast(pl.Int64()),
+            customer_id=event.struct.field("customer-id").cast(pl.Int64()),
+            **_logged_in_columns(raw.struct.field("type"), timestamp, event),
+        ),
+        others=_classify(flagged.filter(~plain).drop("plain", "anonymous"), judge=judge),
     )
 
 
 def classify_some_lines(events: str, numbers: pl.Series) -> pl.LazyFrame:
-    """`classify_lines` of only the lines whose numbers are in `numbers`, none of which is
-    plainly anonymous (that is, numbers of pending lines)."""
+    """`classify_lines` of only the lines whose numbers are in `numbers`, none of which is in
+    the feed's plain shape (that is, numbers of pending lines)."""
     lines = _numbered_lines(events).filter(pl.col("line").is_in(numbers.implode()))
     return _classify(lines, judge=True)
 
@@ -400,13 +450,24 @@ def _event_columns(raw: pl.Expr, payload: pl.Expr) -> dict[str, pl.Expr]:
     return {
         "id": pl.when(accepted).then(raw.struct.field("id").cast(pl.Int64(), strict=False)),
         "customer_id": pl.col("customer_id"),
-        "type": pl.when(logged_in).then(raw.struct.field("type").str.to_lowercase()),
-        "timestamp": pl.when(logged_in).then(pl.col("timestamp").cast(TIMESTAMP)),
-        "page": payload.struct.field("page"),
-        "referrer": payload.struct.field("referrer"),
-        "query": payload.struct.field("query"),
-        "product": payload.struct.field("product").cast(pl.Int64(), strict=False),
-        "position": payload.struct.field("position").cast(pl.Int32(), strict=False),
-        "user_agent": payload.struct.field("user-agent"),
-        "ip": payload.struct.field("ip"),
+        **_logged_in_columns(
+            pl.when(logged_in).then(raw.struct.field("type")),
+            pl.when(logged_in).then(pl.col("timestamp")),
+            payload,
+        ),
+    }
+
+
+def _logged_in_columns(kind: pl.Expr, timestamp: pl.Expr, event: pl.Expr) -> dict[str, pl.Expr]:
+    """The event columns but id and customer_id, from the decoded type and event."""
+    return {
+        "type": kind.str.to_lowercase(),
+        "timestamp": timestamp.cast(TIMESTAMP),
+        "page": event.struct.field("page"),
+        "referrer": event.struct.field("referrer"),
+        "query": event.struct.field("query"),
+        "product": event.struct.field("product").cast(pl.Int64(), strict=False),
+        "position": event.struct.field("position").cast(pl.Int32(), strict=False),
+        "user_agent": event.struct.field("user-agent"),
+        "ip": event.struct.field("ip"),
     }

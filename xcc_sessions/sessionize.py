@@ -211,20 +211,30 @@ def _read(events: Path) -> _Read:
     json can judge are left pending by that pass and classified in a second one, which reads
     the file again but decodes only them (a clean file has none).
     """
-    plainly_anonymous, others = split_lines(str(events), judge=False)
-    others = others.cache()
+    split = split_lines(str(events), judge=False)
+    others = split.others.cache()
     pending = pl.col("pending")
     settled = others.filter(~pending)
-    anonymous_ids, counts, rejected, accepted, logged_in, pending_lines = pl.collect_all(
-        [
-            plainly_anonymous,
-            others.select(lines=pl.len(), blank=pl.col("blank").sum()),
-            *_frames(settled),
-            others.filter(pending).select("line"),
-        ],
-        engine="streaming",
+    plain_anonymous, plain_logged_in, counts, rejected, accepted, logged_in, pending_lines = (
+        pl.collect_all(
+            [
+                split.anonymous,
+                _logged_in(split.logged_in),
+                others.select(lines=pl.len(), blank=pl.col("blank").sum()),
+                *_frames(settled),
+                others.filter(pending).select("line"),
+            ],
+            engine="streaming",
+        )
     )
-    accepted = pl.concat([accepted, anonymous_ids.with_columns(logged_in=pl.lit(False))])
+    accepted = pl.concat(
+        [
+            accepted,
+            plain_anonymous.with_columns(logged_in=pl.lit(False)),
+            plain_logged_in.select("line", "id", logged_in=pl.lit(True)),
+        ]
+    )
+    logged_in = pl.concat([logged_in, plain_logged_in])
     if pending_lines.height:
         judged = pl.collect_all(
             _frames(classify_some_lines(str(events), pending_lines["line"]).cache()),
@@ -235,7 +245,7 @@ def _read(events: Path) -> _Read:
             for frame, more in zip((rejected, accepted, logged_in), judged, strict=True)
         )
     return _Read(
-        lines=counts["lines"].item() + anonymous_ids.height,
+        lines=counts["lines"].item() + plain_anonymous.height + plain_logged_in.height,
         blank=counts["blank"].item(),
         rejected=rejected.sort("line"),
         accepted=accepted,
@@ -252,10 +262,15 @@ def _frames(classified: pl.LazyFrame) -> list[pl.LazyFrame]:
     return [
         classified.filter(reason.is_not_null()).select("line", "reason", "text"),
         accepted.select("line", "id", logged_in=customer.is_not_null()),
-        accepted.filter(customer.is_not_null())
-        .select("line", "id", "customer_id", "type", "timestamp", *_PAYLOAD)
-        .with_columns(pl.col(name).cast(pl.Categorical()) for name in _REPETITIVE),
+        _logged_in(accepted.filter(customer.is_not_null())),
     ]
+
+
+def _logged_in(events: pl.LazyFrame) -> pl.LazyFrame:
+    """The columns `_Read.logged_in` keeps of classified logged-in lines."""
+    return events.select("line", "id", "customer_id", "type", "timestamp", *_PAYLOAD).with_columns(
+        pl.col(name).cast(pl.Categorical()) for name in _REPETITIVE
+    )
 
 
 def _read_any_text(events: Path, scratch: Path) -> _Read:
