@@ -160,8 +160,9 @@ def sessionize(
     logged_in_events = read.logged_in.lazy().join(
         duplicates.lazy().select("line"), on="line", how="anti"
     )
-    # In one chunk, the per-session aggregation below runs faster than over the sort's pieces.
-    sessionized = sessionize_events(logged_in_events, gap).collect().rechunk()
+    # The in-memory engine sorts into one chunk, over which the per-session aggregation below
+    # runs fastest; the default engine left 48 pieces at 5M lines, and 0.3 CPU s more work.
+    sessionized = sessionize_events(logged_in_events, gap).collect(engine="in-memory")
     events_frame = sessionized.select(EVENTS.names()).cast(EVENTS)
     sessions_frame = sessions_of(sessionized.lazy()).collect()
 
