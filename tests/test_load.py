@@ -342,7 +342,7 @@ def test_on_step_hears_each_step_in_order(database: Database, awkward_output: Pa
     load(awkward_output, database, on_step=lambda name, _seconds: steps.append(name))
 
     expected = {
-        "duckdb": ["connect", "prepare", "insert sessions", "insert events", "index events"],
+        "duckdb": ["connect", "prepare", "insert sessions", "insert events", "commit"],
         "postgresql": ["connect", "prepare", "copy sessions", "copy events", "index sessions"],
     }
     assert steps[:5] + steps[-1:] == [*expected[database.engine], "commit"]

@@ -1,4 +1,0 @@
--- create_events_session_id_index: look up a session's events (joins from sessions to events).
--- parameters: none
--- result: none
-create index if not exists events_session_id_idx on events (session_id)
