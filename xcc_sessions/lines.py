@@ -13,11 +13,11 @@ deeper than the feed whose typed keys hold values of the right JSON type. Every 
 line is judged by Python's `json` module, which sees the real JSON types, and an accepted one is
 handed back to the same Polars decode in a clean form. Before all of these, the feed's own
 lines (most of any real file) are accepted by one regex that proves the whole line, timestamp
-included (`split_lines`): of the anonymous ones only the id is read, and the logged-in ones are
-decoded and parsed without any other check. All paths apply the same rules,
-in the order of `REASONS`; tests check that they agree. The sessionizer leaves the Python path
-out of its streaming pass (`judge=False`) and runs it on those lines alone afterwards, so that
-a clean file never calls Python per batch.
+included (`_PLAIN`, `split_lines`): of the anonymous ones only the id is read, and the logged-in
+ones are decoded and parsed without any other check. All paths apply the same rules, in the
+order of `REASONS`; tests check that they agree. The sessionizer leaves the Python path out of
+its streaming pass (`judge=False`) and runs it on those lines alone afterwards, so that a clean
+file never calls Python per batch.
 """
 
 from __future__ import annotations
