@@ -1,7 +1,8 @@
-"""Line classification: every rejection reason, blank lines, timestamps, and the two paths.
+"""Line classification: every rejection reason, blank lines, timestamps, and the paths a line takes.
 
-A line reaches Polars' fast decode only when regexes prove it safe; everything else is judged
-by Python's json. The tests below pin each rule and check that both paths agree.
+The feed's own lines are proven by one regex (the plain path); other lines reach Polars' decode
+only when regexes prove them safe; everything else is judged by Python's json. The tests below
+pin each rule and check that the paths agree.
 """
 
 from __future__ import annotations
