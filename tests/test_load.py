@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -845,15 +846,22 @@ time.sleep(float(sys.argv[2]))
 """
 
 
+@contextmanager
+def duckdb_held(database: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Another process that holds `database` open for `seconds`, from entry on."""
+    command = [sys.executable, "-c", HOLD_DUCKDB, str(database), str(seconds)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
+        assert holder.stdout is not None
+        holder.stdout.readline()  # the holder has opened the file
+        yield holder
+        holder.kill()
+
+
 def test_a_duckdb_file_held_for_a_moment_is_waited_for(
     tmp_path: Path, awkward_output: Path
 ) -> None:
     database = tmp_path / "held.duckdb"
-    command = [sys.executable, "-c", HOLD_DUCKDB, str(database), "1"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
-        assert holder.stdout is not None
-        holder.stdout.readline()  # the holder has opened the file
-
+    with duckdb_held(database, 1):
         result = load(awkward_output, Database("duckdb", str(database)))
 
     assert result.events_loaded == 5
@@ -863,13 +871,8 @@ def test_cli_duckdb_file_held_by_another_process_is_one_line_exit_1(
     tmp_path: Path, awkward_output: Path
 ) -> None:
     database = tmp_path / "held.duckdb"
-    command = [sys.executable, "-c", HOLD_DUCKDB, str(database), "60"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as holder:
-        assert holder.stdout is not None
-        holder.stdout.readline()  # the holder has opened the file
-
+    with duckdb_held(database, 60) as holder:
         result = runner.invoke(app, ["load", str(awkward_output), "-d", str(database)])
-        holder.kill()
 
     held = f"PID {holder.pid}); stop it" in result.stderr
     assert (result.exit_code, result.stderr.count("\n"), held) == (1, 1, True)
