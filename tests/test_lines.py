@@ -242,6 +242,16 @@ def test_the_feeds_lines_take_the_plain_path(tmp_path: Path) -> None:
     ) == ([1], [2], [3])
 
 
+def test_a_plain_line_is_anonymous_however_it_is_spaced(tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    compact = json.dumps(json.loads(feed_line(TIMESTAMP, line_id=42)), separators=(",", ":"))
+    path.write_text(f"{feed_line(TIMESTAMP, line_id=41)}\n{compact}\n")
+
+    anonymous = split_lines(str(path)).anonymous.collect()
+
+    assert anonymous.rows() == [(1, 41), (2, 42)]
+
+
 def test_a_second_customer_id_key_leaves_the_plain_path(tmp_path: Path) -> None:
     # Only the first of duplicated keys counts: this line is logged in, whatever follows.
     line = feed_line(TIMESTAMP, customer_id=7)[:-2] + ', "customer-id": null}}'

@@ -170,6 +170,9 @@ _PLAIN = _canonical(
     f"(?:null|{_INTEGER})", f'"{_CALENDAR_DATE}T{_CLOCK_TIME}"', payload=_FEED_PAYLOAD
 )
 _ANONYMOUS = f'"customer-id"{_WS}:{_WS}null'
+# The webshop's own spacing: a literal search, several times cheaper than the regex per line,
+# which then only runs where the literal is missing.
+_ANONYMOUS_AS_WRITTEN = '"customer-id": null'
 _NAIVE_FORMAT = "%Y-%m-%dT%H:%M:%S%.f"
 _LEADING_ID = r'^[ \t]*\{[ \t]*"id"[ \t]*:[ \t]*(-?[0-9]+)'
 
@@ -352,7 +355,7 @@ def split_lines(events: str, *, judge: bool = True) -> SplitLines:
     # longer shared the cache, and each frame read and matched the whole file again.
     flagged = (
         _numbered_lines(events)
-        .with_columns(plain=text.str.contains(_PLAIN), anonymous=text.str.contains(_ANONYMOUS))
+        .with_columns(plain=text.str.contains(_PLAIN), anonymous=_anonymous(text))
         .cache()
     )
     raw = pl.col("raw")
@@ -377,6 +380,12 @@ def split_lines(events: str, *, judge: bool = True) -> SplitLines:
         ),
         others=_classify(flagged.filter(~plain).drop("plain", "anonymous"), judge=judge),
     )
+
+
+def _anonymous(text: pl.Expr) -> pl.Expr:
+    """True where a plain line's customer-id is null (see `_FEED_PAYLOAD` for why exact)."""
+    as_written = text.str.contains(_ANONYMOUS_AS_WRITTEN, literal=True)
+    return as_written | pl.when(~as_written).then(text).str.contains(_ANONYMOUS).fill_null(False)
 
 
 def classify_some_lines(events: str, numbers: pl.Series) -> pl.LazyFrame:
