@@ -68,14 +68,14 @@ RAW_EVENT: Final = pl.Struct(
         "event": pl.Struct({name: pl.String() for name in _EVENT_FIELDS}),
     }
 )
-# A plain line's ids are proven 64-bit integers (`_PLAIN`): decoded as such, a sixth faster.
+# A plain line's ids are proven 64-bit integers, and its timestamp an ISO date-time with no zone
+# or Z, both UTC (`_PLAIN`): the decode reads them as such, faster than text converted after.
+_PLAIN_TYPES: Final = {"customer-id": pl.Int64(), "timestamp": TIMESTAMP}
 _PLAIN_EVENT: Final = pl.Struct(
     {
         "id": pl.Int64(),
         "type": pl.String(),
-        "event": pl.Struct(
-            {name: pl.Int64() if name == "customer-id" else pl.String() for name in _EVENT_FIELDS}
-        ),
+        "event": pl.Struct({name: _PLAIN_TYPES.get(name, pl.String()) for name in _EVENT_FIELDS}),
     }
 )
 JUDGED: Final = pl.Struct({"json_reason": pl.String(), "clean": pl.String()})
@@ -370,12 +370,6 @@ def split_lines(events: str, *, judge: bool = True) -> SplitLines:
     )
     raw = pl.col("raw")
     event = raw.struct.field("event")
-    # A plain timestamp has no zone but maybe Z, which means UTC as much as none does.
-    timestamp = (
-        event.struct.field("timestamp")
-        .str.strip_suffix("Z")
-        .str.to_datetime(_NAIVE_FORMAT, time_unit="us", cache=False)
-    )
     return SplitLines(
         anonymous=flagged.filter(plain & anonymous).select(
             "line", id=text.str.extract(_LEADING_ID, 1).cast(pl.Int64())
@@ -386,7 +380,7 @@ def split_lines(events: str, *, judge: bool = True) -> SplitLines:
             "line",
             id=raw.struct.field("id"),
             customer_id=event.struct.field("customer-id"),
-            **_logged_in_columns(raw.struct.field("type"), timestamp, event),
+            **_logged_in_columns(raw.struct.field("type"), event.struct.field("timestamp"), event),
         ),
         others=_classify(flagged.filter(~plain).drop("plain", "anonymous"), judge=judge),
     )
