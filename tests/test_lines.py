@@ -242,6 +242,22 @@ def test_the_feeds_lines_take_the_plain_path(tmp_path: Path) -> None:
     ) == ([1], [2], [3])
 
 
+def test_characters_beyond_ascii_are_plain_only_when_escaped_as_the_feed_does(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.json"
+    line = json.loads(feed_line(TIMESTAMP, customer_id=7))
+    line["event"]["query"] = "café"
+    path.write_text(f"{json.dumps(line)}\n{json.dumps(line, ensure_ascii=False)}\n")
+
+    split = split_lines(str(path))
+
+    assert (
+        split.logged_in.collect()["line"].to_list(),
+        split.others.collect()["line"].to_list(),
+    ) == ([1], [2])
+
+
 def test_a_plain_line_is_anonymous_however_it_is_spaced(tmp_path: Path) -> None:
     path = tmp_path / "events.json"
     compact = json.dumps(json.loads(feed_line(TIMESTAMP, line_id=42)), separators=(",", ":"))

@@ -132,12 +132,19 @@ _ANY_PAYLOAD = (
 )
 
 
-def _canonical(customer_id: str, timestamp: str, *, payload: str = _ANY_PAYLOAD) -> str:
-    """The feed's own shape, with these patterns for the customer-id, timestamp and payload."""
+def _canonical(
+    customer_id: str,
+    timestamp: str,
+    *,
+    payload: str = _ANY_PAYLOAD,
+    string: str = _NO_SURROGATE_STRING,
+) -> str:
+    """The feed's own shape, with these patterns for the customer-id, timestamp, payload and
+    the other strings."""
     event = (
         rf"\{{{_WS}"
-        + _member("user-agent", f"(?:{_NO_SURROGATE_STRING}|null)")
-        + _member("ip", f"(?:{_NO_SURROGATE_STRING}|null)")
+        + _member("user-agent", f"(?:{string}|null)")
+        + _member("ip", f"(?:{string}|null)")
         + _member("customer-id", customer_id)
         + f'"timestamp"{_WS}:{_WS}{timestamp}{_WS}'
         + payload
@@ -146,7 +153,7 @@ def _canonical(customer_id: str, timestamp: str, *, payload: str = _ANY_PAYLOAD)
     return (
         rf"^{_WS}\{{{_WS}"
         + _member("id", _INTEGER)
-        + _member("type", _NO_SURROGATE_STRING)
+        + _member("type", string)
         + f'"event"{_WS}:{_WS}{event}{_WS}'
         + rf"\}}{_WS}$"
     )
@@ -161,7 +168,11 @@ _CANONICAL = _canonical(f"(?:{_INTEGER}|null)", _NO_SURROGATE_STRING)
 # "Plainly valid" is a subset of what the timestamp rule accepts, checked digit by digit,
 # calendar included: years 1000-9999, days that exist in their month (February 29 in leap
 # years only), no leap second, at most six fraction digits, no zone but Z. Any other line takes
-# the ordinary paths.
+# the ordinary paths. Its strings are ASCII, as Python's json.dumps writes them by default (and
+# the feed is spaced as it spaces them): other characters escaped as \uXXXX. A regex that only
+# follows ASCII costs about a sixth less than one that follows UTF-8; a line with other
+# characters written as they are is still accepted, by the ordinary paths.
+_ASCII_STRING = rf'"(?:[ !#-\[\]-~]|\\["\\/bfnrt]|{_NO_SURROGATE_ESCAPE})*"'
 _LEAP_YEAR = "(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)"
 _CALENDAR_DATE = (
     "(?:[1-9][0-9]{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
@@ -174,10 +185,13 @@ _CLOCK_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z?"
 # ends a string ends a value (an escaped quote can begin it), which a comma or brace follows.
 _FEED_PAYLOAD = (
     f'(?:,{_WS}"(?:page|referrer|query|product|position)"{_WS}:{_WS}'
-    f"(?:{_NO_SURROGATE_STRING}|{_NUMBER}|true|false|null){_WS})*"
+    f"(?:{_ASCII_STRING}|{_NUMBER}|true|false|null){_WS})*"
 )
 _PLAIN = _canonical(
-    f"(?:null|{_INTEGER})", f'"{_CALENDAR_DATE}T{_CLOCK_TIME}"', payload=_FEED_PAYLOAD
+    f"(?:null|{_INTEGER})",
+    f'"{_CALENDAR_DATE}T{_CLOCK_TIME}"',
+    payload=_FEED_PAYLOAD,
+    string=_ASCII_STRING,
 )
 _ANONYMOUS = f'"customer-id"{_WS}:{_WS}null'
 # The webshop's own spacing: a literal search, several times cheaper than the regex per line,
