@@ -209,12 +209,16 @@ def sessionize_command(
     invalid_customer_id, missing_timestamp, invalid_timestamp (xcc_sessions.lines.REASONS).
     --verbose also shows the first rejected lines.
     """
+    from xcc_sessions.digest import FileDigest
+
+    # Hashing starts first, on the core that is idle while Polars is imported.
+    digest = FileDigest(events)
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.sessionize import RejectedLinesError, parse_gap, sessionize
 
     inactivity = parse_gap(gap)
     try:
-        summary = sessionize(events, output_dir, gap=inactivity, strict=strict)
+        summary = sessionize(events, output_dir, gap=inactivity, strict=strict, digest=digest)
     except RejectedLinesError as error:
         if not quiet:
             typer.echo(error.summary.to_table(), err=True)

@@ -21,11 +21,8 @@ The rules (the contract; the README and the tests state them the same way):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +32,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from xcc_sessions.digest import FileDigest
 from xcc_sessions.errors import XccError
 from xcc_sessions.gap import parse_gap
 from xcc_sessions.lines import classify_some_lines, split_lines
@@ -135,18 +133,19 @@ def sessionize(
     *,
     gap: timedelta = timedelta(minutes=30),
     strict: bool = False,
+    digest: FileDigest | None = None,
 ) -> Summary:
     """Sessionize the NDJSON file `events` into `output_dir` (see the module's rules).
 
     Writes sessions.parquet, events.parquet, rejected.ndjson and summary.json, each complete or
     not at all. Raises `XccError` for an unreadable input or output, and `RejectedLinesError`
-    after writing everything when `strict` and any line was rejected.
+    after writing everything when `strict` and any line was rejected. `digest` is the input's
+    hash if the caller started it already (the CLI does, before it imports Polars).
     """
     started = time.perf_counter()
     size = _input_size(events)
     _prepare(output_dir)
-    digest = _Sha256(events)
-    digest.start()  # at the lowest priority, on the CPU time Polars leaves idle (see _Sha256)
+    digest = digest or FileDigest(events)
     read = _read_any_text(events, output_dir / ".events.utf8.partial")
     # Rule 1: the first accepted line with an id wins; later ones are duplicates. Only the
     # lines of ids seen more than once are compared; those ids are found by sorting the ids
@@ -168,7 +167,6 @@ def sessionize(
     by_reason = read.rejected.group_by("reason").len().sort("reason")
 
     def summarize() -> Summary:
-        digest.join()
         return Summary(
             lines=read.lines,
             blank=read.blank,
@@ -437,29 +435,3 @@ def _write_outputs(
         for path in staged.values():
             path.unlink(missing_ok=True)
     return summary
-
-
-class _Sha256(threading.Thread):
-    """Hash the input beside the Polars work, on the CPU time that work leaves idle.
-
-    hashlib releases the GIL on large blocks. The thread runs at the lowest priority (nice 19;
-    on Linux a thread has its own), so it fills the gaps Polars leaves (start-up, the serial
-    steps between and after the read) instead of taking turns with it: at the same priority,
-    started before the read it made the run 0.3 s slower, and after it, the sort, the
-    aggregation and the writes waited for it (0.5-0.8 s more at 5M lines than now).
-    """
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self._path = path
-        self._hash = hashlib.sha256()
-
-    def run(self) -> None:
-        if sys.platform == "linux":  # elsewhere a thread id is no process id to setpriority
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        with self._path.open("rb") as file:
-            while block := file.read(1 << 20):
-                self._hash.update(block)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
