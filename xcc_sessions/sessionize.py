@@ -332,7 +332,8 @@ def sessionize_events(events: pl.LazyFrame, gap: timedelta) -> pl.LazyFrame:
         events.sort("customer_id", "timestamp", "id")
         .with_columns(new_customer=new_customer)
         .with_columns(new_session=new_session)
-        .with_columns(session_number=pl.col("new_session").cum_sum())
+        # A running count never decreases: flagged sorted, sessions_of groups it by slicing.
+        .with_columns(session_number=pl.col("new_session").cum_sum().set_sorted())
         .with_columns(
             session_id=session_id,
             session_index=(
