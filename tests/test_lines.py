@@ -261,11 +261,12 @@ def test_characters_beyond_ascii_are_plain_only_when_escaped_as_the_feed_does(
 def test_a_plain_line_is_anonymous_however_it_is_spaced(tmp_path: Path) -> None:
     path = tmp_path / "events.json"
     compact = json.dumps(json.loads(feed_line(TIMESTAMP, line_id=42)), separators=(",", ":"))
-    path.write_text(f"{feed_line(TIMESTAMP, line_id=41)}\n{compact}\n")
+    loose = feed_line(TIMESTAMP, line_id=43).replace('"id": 43,', '"id": 43 ,')
+    path.write_text(f"{feed_line(TIMESTAMP, line_id=41)}\n{compact}\n{loose}\n")
 
     anonymous = split_lines(str(path)).anonymous.collect()
 
-    assert anonymous.rows() == [(1, 41), (2, 42)]
+    assert anonymous.rows() == [(1, 41), (2, 42), (3, 43)]
 
 
 def test_a_second_customer_id_key_leaves_the_plain_path(tmp_path: Path) -> None:
