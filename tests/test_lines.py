@@ -158,8 +158,9 @@ def test_timestamps_become_naive_utc_with_microseconds(
     assert classify(tmp_path, line)["timestamp"].item() == expected
 
 
-def test_types_are_lower_cased(tmp_path: Path) -> None:
-    assert classify(tmp_path, json.dumps(valid(type="PAGE_VIEW")))["type"].item() == "page_view"
+def test_types_are_read_as_written(tmp_path: Path) -> None:
+    # Comparing them case-insensitively is the sessionizer's rule (4), on the distinct types.
+    assert classify(tmp_path, json.dumps(valid(type="PAGE_VIEW")))["type"].item() == "PAGE_VIEW"
 
 
 def test_duplicate_keys_keep_the_first_on_both_paths(tmp_path: Path) -> None:

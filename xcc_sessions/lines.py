@@ -335,7 +335,7 @@ def classify_lines(events: str, *, judge: bool = True) -> pl.LazyFrame:
     and the event columns.
 
     id is filled for every accepted line (neither blank nor rejected), and null otherwise; the
-    other event columns (customer_id, type lower-cased, timestamp, page, referrer, query,
+    other event columns (customer_id, type as written, timestamp, page, referrer, query,
     product, position, user_agent, ip) only for accepted lines with a customer-id.
 
     With `judge=False`, the lines only Python's json can judge are left pending rather than
@@ -501,7 +501,7 @@ def _event_columns(raw: pl.Expr, payload: pl.Expr) -> dict[str, pl.Expr]:
 def _logged_in_columns(kind: pl.Expr, timestamp: pl.Expr, event: pl.Expr) -> dict[str, pl.Expr]:
     """The event columns but id and customer_id, from the decoded type and event."""
     return {
-        "type": kind.str.to_lowercase(),
+        "type": kind,
         "timestamp": timestamp.cast(TIMESTAMP),
         "page": event.struct.field("page"),
         "referrer": event.struct.field("referrer"),
