@@ -28,7 +28,7 @@ class FileDigest:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._hash = hashlib.sha256()
+        self._hexdigest = ""
         self._error: OSError | None = None
         self._thread = threading.Thread(target=self._read, name="sha256", daemon=True)
         self._thread.start()
@@ -38,8 +38,7 @@ class FileDigest:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             with self.path.open("rb") as file:
-                while block := file.read(1 << 20):
-                    self._hash.update(block)
+                self._hexdigest = hashlib.file_digest(file, "sha256").hexdigest()
         except OSError as error:
             self._error = error
 
@@ -48,4 +47,4 @@ class FileDigest:
         self._thread.join()
         if self._error is not None:
             raise XccError(f"cannot read {self.path}: {self._error.strerror}")
-        return self._hash.hexdigest()
+        return self._hexdigest
