@@ -16,10 +16,11 @@ key and index builds, the swap; DuckDB's inserts from read_parquet. Yardsticks f
   payload, so nothing but PostgreSQL's own parsing and writing is timed.
 - DuckDB: `create table as select * from read_parquet(...)` without keys: the floor for DuckDB.
 
-Finally `xcc-sessions load` runs as a child process into PostgreSQL, and sessionize + load is the
-sum of the two commands' wall times, as a user running them one after the other sees it. Bars
-(issue 3): PostgreSQL events COPY at least 400k rows/s; sessionize + load of 5M lines into
-PostgreSQL within 10 s.
+Finally `xcc-sessions load` runs as a child process into PostgreSQL, and sessionize + load is
+timed both ways a user can do it: the sum of the two commands' wall times, run one after the
+other, and `xcc-sessions run --no-serve`, which does both in one command (and writes the files
+while PostgreSQL builds its indexes). Bars (issue 3): PostgreSQL events COPY at least 400k
+rows/s; sessionize + load of 5M lines into PostgreSQL within 10 s.
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ def main() -> None:
     source = dataset(arguments.lines)
     warm(source)
     output = DATA / f"load-{arguments.lines}"
+    run_directory = DATA / f"run-{arguments.lines}"
     print(f"  sessionize {source.name}", file=sys.stderr)
     sessionize = measure([*XCC_SESSIONS, "sessionize", str(source), "-o", str(output), "--quiet"])
     duckdb_file = DATA / f"load-{arguments.lines}.duckdb"
@@ -197,7 +199,11 @@ def main() -> None:
         )
         print("  xcc-sessions load into PostgreSQL, as a command", file=sys.stderr)
         command = measure([*XCC_SESSIONS, "load", str(output), "-d", url, "--quiet"])
+        print("  xcc-sessions run --no-serve into PostgreSQL", file=sys.stderr)
+        run = ["run", str(source), "--no-serve", "-d", url, "--data-dir", str(run_directory)]
+        one_command = measure([*XCC_SESSIONS, *run, "--quiet"])
     finally:
+        shutil.rmtree(run_directory, ignore_errors=True)
         drop_schema()
         duckdb_file.unlink(missing_ok=True)
         wal = duckdb_file.with_name(duckdb_file.name + ".wal")
@@ -220,6 +226,7 @@ def main() -> None:
         f"\nxcc-sessions sessionize {sessionize.seconds:.2f} s + xcc-sessions load (PostgreSQL) "
         f"{command.seconds:.2f} s = {total:.2f} s"
     )
+    print(f"xcc-sessions run --no-serve (PostgreSQL) {one_command.seconds:.2f} s")
     copy_rate = events / postgres.steps["copy events"]
     bars = [
         (
@@ -228,7 +235,12 @@ def main() -> None:
             f"{copy_rate:,.0f}, at least {MIN_EVENTS_ROWS_PER_SECOND:,}",
         ),
         (
-            f"sessionize + load of {arguments.lines:,} lines into PostgreSQL",
+            f"sessionize + load of {arguments.lines:,} lines into PostgreSQL, one command",
+            one_command.seconds <= MAX_SESSIONIZE_AND_LOAD_SECONDS,
+            f"{one_command.seconds:.2f} s, at most {MAX_SESSIONIZE_AND_LOAD_SECONDS:.0f} s",
+        ),
+        (
+            f"sessionize + load of {arguments.lines:,} lines into PostgreSQL, two commands",
             total <= MAX_SESSIONIZE_AND_LOAD_SECONDS,
             f"{total:.2f} s, at most {MAX_SESSIONIZE_AND_LOAD_SECONDS:.0f} s",
         ),

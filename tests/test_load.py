@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,9 +34,9 @@ from xcc_sessions.cli import app
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
 from xcc_sessions.generate import generate_events
-from xcc_sessions.load import SCHEMA_QUERIES, LoadResult, load
+from xcc_sessions.load import SCHEMA_QUERIES, LoadResult, load, load_sessionized
 from xcc_sessions.schema import EVENTS, SESSIONS
-from xcc_sessions.sessionize import sessionize
+from xcc_sessions.sessionize import OUTPUT_FILES, sessionize, sessionize_in_memory
 from xcc_sessions.sql import load_query
 
 START = datetime(2022, 4, 28, 2, 44, 46, 290271)
@@ -555,6 +556,84 @@ def test_concurrent_loads_take_turns(
     last = max(results, key=lambda result: result.run_id)
     counts = query(database, "select (select count(*) from events), max(run_id) from load_runs")
     assert counts == [(last.events_loaded, 2)]
+
+
+# A sessionize run still in memory (`xcc-sessions run`)
+
+
+@pytest.fixture
+def generated_events(tmp_path: Path) -> Path:
+    path = tmp_path / "events.json"
+    generate_events(path, 3_000, seed=7)
+    return path
+
+
+def test_a_run_in_memory_loads_its_events(
+    database: Database, tmp_path: Path, generated_events: Path
+) -> None:
+    sessionized = sessionize_in_memory(generated_events, tmp_path / "out")
+
+    load_sessionized(sessionized, database)
+
+    assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(sessionized.events))
+
+
+def test_a_run_in_memory_writes_the_files_sessionize_writes(
+    database: Database, tmp_path: Path, generated_events: Path
+) -> None:
+    sessionize(generated_events, tmp_path / "files")
+
+    load_sessionized(sessionize_in_memory(generated_events, tmp_path / "out"), database)
+
+    written = [
+        pl.read_parquet(tmp_path / "out" / name) for name in ("sessions.parquet", "events.parquet")
+    ]
+    expected = [
+        pl.read_parquet(tmp_path / "files" / name)
+        for name in ("sessions.parquet", "events.parquet")
+    ]
+    assert all(a.equals(b) for a, b in zip(written, expected, strict=True))
+
+
+def test_a_run_in_memory_records_its_summary(
+    database: Database, tmp_path: Path, generated_events: Path
+) -> None:
+    summary, _ = load_sessionized(
+        sessionize_in_memory(generated_events, tmp_path / "out"), database
+    )
+
+    (row,) = load_runs(database)
+    on_disk = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (row[4], row[11], on_disk["input"]["sha256"]) == (
+        summary.input.sha256,
+        summary.events,
+        summary.input.sha256,
+    )
+
+
+def test_a_run_in_memory_whose_files_fail_to_write_leaves_the_previous_data(
+    database: Database, tmp_path: Path, awkward_output: Path, generated_events: Path
+) -> None:
+    load(awkward_output, database)
+    sessionized = sessionize_in_memory(generated_events, tmp_path / "out")
+    shutil.rmtree(tmp_path / "out")  # the files can no longer be written there
+
+    with pytest.raises(XccError, match="cannot write"):
+        load_sessionized(sessionized, database)
+
+    assert (len(table(database, "events", EVENTS)), len(load_runs(database))) == (5, 1)
+
+
+def test_a_run_in_memory_writes_its_files_when_the_load_fails(
+    tmp_path: Path, generated_events: Path
+) -> None:
+    unreachable = Database("postgresql", f"postgresql://xcc@127.0.0.1:{free_port()}/xcc")
+    sessionized = sessionize_in_memory(generated_events, tmp_path / "out")
+
+    with pytest.raises(XccError, match="Connection refused"):
+        load_sessionized(sessionized, unreachable)
+
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(OUTPUT_FILES)
 
 
 # Readers during a load

@@ -335,6 +335,10 @@ def run_command(
     file data/xcc-sessions.duckdb); then the API listens on --host and --port until Ctrl+C.
     --no-serve stops after the load.
     """
+    from xcc_sessions.digest import FileDigest
+
+    # Hashing a local file starts first, on the core that is idle while Polars is imported.
+    digest = FileDigest(Path(source)) if Path(source).is_file() else None
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.api import check_port_free
     from xcc_sessions.database import resolve_database
@@ -351,6 +355,7 @@ def run_command(
         data_dir=data_dir,
         progress=wanted(quiet),
         report=None if quiet else functools.partial(typer.echo, err=True),
+        digest=digest,
     )
     if serve:
         _serve(database, host, port, quiet, verbose)

@@ -14,6 +14,9 @@ fails or is killed part-way leaves the previous data as it was.
 - DuckDB: the live tables are dropped, created again from queries/create_*.sql and filled
   straight from the Parquet files with read_parquet, inside one transaction. DuckDB versions its
   catalog like its rows, so the new tables are this load's staging area until the commit.
+
+`load` reads a sessionize output directory; `load_sessionized` takes a sessionize run still in
+memory (`xcc-sessions run`), whose files it writes while PostgreSQL builds the indexes.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -45,6 +49,9 @@ from xcc_sessions.database import Database, Engine
 from xcc_sessions.errors import XccError
 from xcc_sessions.schema import EVENTS, SESSIONS
 from xcc_sessions.sql import load_query
+
+if TYPE_CHECKING:
+    from xcc_sessions.sessionize import Sessionized, Summary
 
 #: The statements that create the tables and indexes; each is a no-op where its object exists.
 SCHEMA_QUERIES = (
@@ -136,6 +143,16 @@ class SessionizeOutput:
 
 
 @dataclass(frozen=True)
+class _Rows:
+    """What a PostgreSQL load COPYs: Parquet files or frames still in memory, and `summary()`,
+    the content of summary.json, needed only for the load_runs row at the end."""
+
+    sessions: Path | pl.DataFrame
+    events: Path | pl.DataFrame
+    summary: Callable[[], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class LoadRun:
     """One load_runs row but its run_id, in the parameter order of insert_load_run.sql."""
 
@@ -169,9 +186,52 @@ def load(directory: Path, database: Database, *, on_step: OnStep | None = None) 
     step = _Steps(on_step)
     output = read_output(directory)
     if database.engine == "postgresql":
-        run_id, sessions_loaded, events_loaded = _load_postgres(output, database, started, step)
+        rows = _Rows(output.sessions, output.events, summary=lambda: output.summary)
+        loaded = _load_postgres(rows, database, started, step)
     else:
-        run_id, sessions_loaded, events_loaded = _load_duckdb(output, database, started, step)
+        loaded = _load_duckdb(output, database, started, step)
+    return _result(database, started, *loaded)
+
+
+def load_sessionized(
+    sessionized: Sessionized, database: Database, *, on_step: OnStep | None = None
+) -> tuple[Summary, LoadResult]:
+    """Write the files of a sessionize run still in memory and load it, as `xcc-sessions run`
+    does: the same as `sessionized.write()` and then `load(sessionized.output_dir, database)`,
+    only sooner. Returns the summary that the write returned and the load's result.
+
+    PostgreSQL gets the frames COPYed from memory, and the files are written in a thread while
+    the server builds the keys and indexes, which leave a core idle for much of their time. The
+    load commits only once the files are written, so a failed write fails the load too; a load
+    that fails before the files' turn still writes them. DuckDB loads the written files, as
+    `load` does: it reads Polars frames only through pyarrow, which is no dependency of ours.
+    """
+    if database.engine != "postgresql":
+        return sessionized.write(), load(sessionized.output_dir, database, on_step=on_step)
+    summary: Summary | None = None
+    write_attempted = False
+
+    def write() -> dict[str, Any]:
+        nonlocal summary, write_attempted
+        write_attempted = True
+        summary = sessionized.write()
+        return summary.to_json()
+
+    started = time.perf_counter()
+    rows = _Rows(sessionized.sessions, sessionized.events, summary=write)
+    try:
+        loaded = _load_postgres(rows, database, started, _Steps(on_step))
+    except XccError:
+        if not write_attempted:
+            write()
+        raise
+    assert summary is not None  # the load succeeded, so the write did
+    return summary, _result(database, started, *loaded)
+
+
+def _result(
+    database: Database, started: float, run_id: int, sessions_loaded: int, events_loaded: int
+) -> LoadResult:
     return LoadResult(
         engine=database.engine,
         location=database.display,
@@ -186,14 +246,11 @@ def read_output(directory: Path) -> SessionizeOutput:
     """The files in a sessionize output directory, or `XccError` saying what is wrong."""
     if not directory.is_dir():
         raise XccError(f"{directory} is not a directory: run `xcc-sessions sessionize` first")
-    output = SessionizeOutput(
-        sessions=directory / "sessions.parquet",
-        events=directory / "events.parquet",
-        summary=_read_summary(directory / "summary.json"),
-    )
-    _check_parquet(output.sessions, SESSIONS)
-    _check_parquet(output.events, EVENTS)
-    return output
+    summary = _read_summary(directory / "summary.json")
+    sessions, events = directory / "sessions.parquet", directory / "events.parquet"
+    _check_parquet(sessions, SESSIONS)
+    _check_parquet(events, EVENTS)
+    return SessionizeOutput(sessions=sessions, events=events, summary=summary)
 
 
 def _read_summary(path: Path) -> dict[str, Any]:
@@ -230,8 +287,7 @@ def _check_parquet(path: Path, contract: pl.Schema) -> None:
         raise XccError(f"{path} does not match the sessionize contract: {', '.join(wrong)}")
 
 
-def _load_run(output: SessionizeOutput, sessions: int, events: int, started: float) -> LoadRun:
-    summary = output.summary
+def _load_run(summary: dict[str, Any], sessions: int, events: int, started: float) -> LoadRun:
     source = summary["input"]
     return LoadRun(
         loaded_at=datetime.now(UTC).replace(tzinfo=None),
@@ -261,7 +317,7 @@ def _one_line(error: BaseException) -> str:
 
 
 def _load_postgres(
-    output: SessionizeOutput, database: Database, started: float, step: _Steps
+    output: _Rows, database: Database, started: float, step: _Steps
 ) -> tuple[int, int, int]:
     with step("connect"):
         connection = connect_postgres(database)
@@ -278,19 +334,24 @@ def _load_postgres(
             sessions = _copy(cursor, "sessions_staging", output.sessions, SESSIONS)
         with step("copy events"):
             events = _copy(cursor, "events_staging", output.events, EVENTS)
-        cursor.execute(load_query("postgres_set_maintenance_work_mem"), (INDEX_MEMORY,))
-        with step("index sessions"):
-            _run(cursor, "postgres_constrain_sessions_staging")
-            _run(cursor, "postgres_index_sessions_durations_staging")
-            _run(cursor, "postgres_index_order_sessions_staging")
-        with step("index events"):
-            _run(cursor, "postgres_constrain_events_staging")
-            _run(cursor, "postgres_index_events_staging")
-        with step("analyze"):
-            _run(cursor, "postgres_analyze_staging")
+        # The summary's work (`load_sessionized` writes the output files) takes the core that
+        # the index builds leave idle, which they do for a good part of their time.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="summary") as beside:
+            summary = beside.submit(output.summary)
+            cursor.execute(load_query("postgres_set_maintenance_work_mem"), (INDEX_MEMORY,))
+            with step("index sessions"):
+                _run(cursor, "postgres_constrain_sessions_staging")
+                _run(cursor, "postgres_index_sessions_durations_staging")
+                _run(cursor, "postgres_index_order_sessions_staging")
+            with step("index events"):
+                _run(cursor, "postgres_constrain_events_staging")
+                _run(cursor, "postgres_index_events_staging")
+            with step("analyze"):
+                _run(cursor, "postgres_analyze_staging")
+            finished = summary.result()
         with step("swap"):
             _swap(connection, database)
-            run = _load_run(output, sessions, events, started)
+            run = _load_run(finished, sessions, events, started)
             cursor.execute(load_query("insert_load_run"), astuple(run))
             inserted = cursor.fetchone()
         with step("commit"):
@@ -310,8 +371,10 @@ def _run(cursor: psycopg.Cursor[Any], name: str) -> None:
     cursor.execute(load_query(name))
 
 
-def _copy(cursor: psycopg.Cursor[Any], table: str, path: Path, contract: pl.Schema) -> int:
-    """COPY the Parquet file into `table` (created in this transaction); returns the rows.
+def _copy(
+    cursor: psycopg.Cursor[Any], table: str, source: Path | pl.DataFrame, contract: pl.Schema
+) -> int:
+    """COPY the Parquet file or frame into `table` (created in this transaction); returns the rows.
 
     Binary COPY, fed row by row from Parquet batches, measured faster than CSV written by
     polars: PostgreSQL parses binary fields far more cheaply, and on a shared machine the
@@ -325,11 +388,10 @@ def _copy(cursor: psycopg.Cursor[Any], table: str, path: Path, contract: pl.Sche
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     rows = 0
-    batches = (
-        pl.scan_parquet(path)
-        .select(_copy_value(name, dtype) for name, dtype in contract.items())
-        .collect_batches(chunk_size=COPY_BATCH_ROWS)
-    )
+    rows_of = pl.scan_parquet(source) if isinstance(source, Path) else source.lazy()
+    batches = rows_of.select(
+        _copy_value(name, dtype) for name, dtype in contract.items()
+    ).collect_batches(chunk_size=COPY_BATCH_ROWS)
     # The queued writer sends to the server from a thread while this one formats the next rows.
     with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
         copy.set_types([POSTGRES_TYPES[type(dtype)] for dtype in contract.dtypes()])
@@ -340,7 +402,7 @@ def _copy(cursor: psycopg.Cursor[Any], table: str, path: Path, contract: pl.Sche
                 rows += batch.height
         except pl.exceptions.PolarsError as error:
             raise XccError(
-                f"{path} is damaged, the database is unchanged: {_one_line(error)}"
+                f"{source} is damaged, the database is unchanged: {_one_line(error)}"
             ) from None
     return rows
 
@@ -405,7 +467,7 @@ def _load_duckdb(
             sessions = _inserted(connection, "duckdb_insert_sessions", output.sessions)
         with step("insert events"):
             events = _inserted(connection, "duckdb_insert_events", output.events)
-        run = _load_run(output, sessions, events, started)
+        run = _load_run(output.summary, sessions, events, started)
         inserted = connection.execute(load_query("insert_load_run"), astuple(run)).fetchone()
         with step("commit"):
             connection.commit()

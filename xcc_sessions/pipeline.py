@@ -13,10 +13,11 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from xcc_sessions.database import Database
+from xcc_sessions.digest import FileDigest
 from xcc_sessions.errors import XccError
 from xcc_sessions.fetch import fetch
-from xcc_sessions.load import LoadResult, load
-from xcc_sessions.sessionize import sessionize
+from xcc_sessions.load import LoadResult, load_sessionized
+from xcc_sessions.sessionize import sessionize_in_memory
 
 Report = Callable[[str], None]
 
@@ -35,12 +36,14 @@ def prepare(
     force: bool = False,
     progress: bool = False,
     report: Report | None = None,
+    digest: FileDigest | None = None,
 ) -> LoadResult:
     """Bring `source` (a URL or a local event file) into `database` as sessions.
 
     A URL is downloaded to DATA_DIR/<its file name> (again only when the server has a newer
-    copy, or `force`); the sessionize output is written to `data_dir` and loaded from there.
-    `report` receives one line per finished step.
+    copy, or `force`); the sessionize output is written to `data_dir` while it is loaded
+    (`load_sessionized`). `report` receives one line per finished step. `digest` is a local
+    file's hash if the caller started it already (the CLI does, before it imports Polars).
     """
     say = report or _silent
     if is_url(source):
@@ -53,13 +56,14 @@ def prepare(
         events = Path(source)
         if not events.is_file():
             raise XccError(f"no event file at {events}: give a file or a URL to download")
-    summary = sessionize(events, data_dir, gap=gap)
+    started_digest = digest if digest is not None and digest.path == events else None
+    sessionized = sessionize_in_memory(events, data_dir, gap=gap, digest=started_digest)
+    summary, result = load_sessionized(sessionized, database)
     say(
         f"Sessionized {summary.lines:,} lines into {summary.sessions:,} sessions of "
         f"{summary.customers:,} customers ({summary.rejected:,} rejected, see "
         f"{data_dir / 'rejected.ndjson'})"
     )
-    result = load(data_dir, database)
     say(
         f"Loaded run {result.run_id}: {result.sessions_loaded:,} sessions and "
         f"{result.events_loaded:,} events into {database.display}"

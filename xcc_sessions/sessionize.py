@@ -38,7 +38,15 @@ from xcc_sessions.gap import parse_gap
 from xcc_sessions.lines import classify_some_lines, split_lines
 from xcc_sessions.schema import EVENTS, SESSIONS
 
-__all__ = ["InputFile", "RejectedLinesError", "Summary", "parse_gap", "sessionize"]
+__all__ = [
+    "InputFile",
+    "RejectedLinesError",
+    "Sessionized",
+    "Summary",
+    "parse_gap",
+    "sessionize",
+    "sessionize_in_memory",
+]
 
 ORDER_TYPE: Final = "placed_order"
 PAGE_VIEW_TYPE: Final = "page_view"
@@ -142,6 +150,33 @@ def sessionize(
     after writing everything when `strict` and any line was rejected. `digest` is the input's
     hash if the caller started it already (the CLI does, before it imports Polars).
     """
+    summary = sessionize_in_memory(events, output_dir, gap=gap, digest=digest).write()
+    if strict and summary.rejected:
+        raise RejectedLinesError(summary, output_dir)
+    return summary
+
+
+@dataclass(frozen=True)
+class Sessionized:
+    """A file sessionized in memory: the sessions and events frames of the outputs, and
+    `write()`, which writes every output file to `output_dir` and returns the summary."""
+
+    sessions: pl.DataFrame
+    events: pl.DataFrame
+    output_dir: Path
+    write: Callable[[], Summary]
+
+
+def sessionize_in_memory(
+    events: Path,
+    output_dir: Path,
+    *,
+    gap: timedelta = timedelta(minutes=30),
+    digest: FileDigest | None = None,
+) -> Sessionized:
+    """`sessionize` up to writing its files, so that a caller can use the frames before they
+    are written (`xcc_sessions.load.load_sessionized` COPYs them into PostgreSQL). Checks first
+    that `output_dir` can be written, so that a bad one fails before the work, not after."""
     started = time.perf_counter()
     size = _input_size(events)
     _prepare(output_dir)
@@ -185,10 +220,12 @@ def sessionize(
             seconds=round(time.perf_counter() - started, 3),
         )
 
-    summary = _write_outputs(output_dir, summarize, sessions_frame, events_frame, read.rejected)
-    if strict and summary.rejected:
-        raise RejectedLinesError(summary, output_dir)
-    return summary
+    def write() -> Summary:
+        return _write_outputs(output_dir, summarize, sessions_frame, events_frame, read.rejected)
+
+    return Sessionized(
+        sessions=sessions_frame, events=events_frame, output_dir=output_dir, write=write
+    )
 
 
 @dataclass(frozen=True)
