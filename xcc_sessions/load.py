@@ -344,8 +344,8 @@ def _load_postgres(
                 _run(cursor, "postgres_index_sessions_durations_staging")
                 _run(cursor, "postgres_index_order_sessions_staging")
             with step("index events"):
-                _run(cursor, "postgres_constrain_events_staging")
                 _run(cursor, "postgres_index_events_staging")
+                _run(cursor, "postgres_constrain_events_staging")
             with step("analyze"):
                 _run(cursor, "postgres_analyze_staging")
             finished = summary.result()
