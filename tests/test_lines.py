@@ -238,7 +238,7 @@ def test_the_feeds_lines_take_the_plain_path(tmp_path: Path) -> None:
 
     assert (
         split.anonymous.collect()["line"].to_list(),
-        split.logged_in.collect()["line"].to_list(),
+        split.decoded.collect()["line"].to_list(),
         split.others.collect()["line"].to_list(),
     ) == ([1], [2], [3])
 
@@ -254,20 +254,23 @@ def test_characters_beyond_ascii_are_plain_only_when_escaped_as_the_feed_does(
     split = split_lines(str(path))
 
     assert (
-        split.logged_in.collect()["line"].to_list(),
+        split.decoded.collect()["line"].to_list(),
         split.others.collect()["line"].to_list(),
     ) == ([1], [2])
 
 
 def test_a_plain_line_is_anonymous_however_it_is_spaced(tmp_path: Path) -> None:
-    path = tmp_path / "events.json"
     compact = json.dumps(json.loads(feed_line(TIMESTAMP, line_id=42)), separators=(",", ":"))
     loose = feed_line(TIMESTAMP, line_id=43).replace('"id": 43,', '"id": 43 ,')
-    path.write_text(f"{feed_line(TIMESTAMP, line_id=41)}\n{compact}\n{loose}\n")
+    spaced = feed_line(TIMESTAMP, line_id=44).replace('"customer-id": null', '"customer-id":  null')
 
-    anonymous = split_lines(str(path)).anonymous.collect()
+    classified = classify(tmp_path, feed_line(TIMESTAMP, line_id=41), compact, loose, spaced)
 
-    assert anonymous.rows() == [(1, 41), (2, 42), (3, 43)]
+    # Anonymous: accepted, with an id and no event columns (those are for logged-in lines).
+    columns = ["line", "reason", "id", "customer_id", "type", "timestamp", "user_agent"]
+    assert classified.select(columns).rows() == [
+        (number, None, number + 40, None, None, None, None) for number in (1, 2, 3, 4)
+    ]
 
 
 def test_a_second_customer_id_key_leaves_the_plain_path(tmp_path: Path) -> None:

@@ -344,6 +344,15 @@ def test_anonymous_lines_are_counted_not_sessionized(tmp_path: Path) -> None:
     assert (result.summary.anonymous, result.events["id"].to_list()) == (1, [2])
 
 
+def test_anonymous_lines_spaced_otherwise_are_anonymous_too(tmp_path: Path) -> None:
+    compact = json.dumps(json.loads(line(1, None, BASE)), separators=(",", ":"))
+    spaced = line(2, None, BASE).replace('"customer-id": null', '"customer-id" :null')
+
+    result = run(tmp_path, [compact, spaced, line(3, 7, BASE)])
+
+    assert (result.summary.anonymous, result.events["id"].to_list()) == (2, [3])
+
+
 def test_counts_add_up_and_match_summary_json(tmp_path: Path) -> None:
     lines = [
         line(1, 7, BASE),

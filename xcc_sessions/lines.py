@@ -346,11 +346,16 @@ def classify_lines(events: str, *, judge: bool = True) -> pl.LazyFrame:
     """
     split = split_lines(events, judge=judge)
     accepted = {"blank": pl.lit(False), **({} if judge else {"pending": pl.lit(False)})}
+    logged_in = pl.col("customer_id").is_not_null()
+    event_columns = [name for name in split.decoded.collect_schema() if name not in ("line", "id")]
     return pl.concat(
         [
             split.others,
             split.anonymous.with_columns(**accepted),
-            split.logged_in.with_columns(**accepted),
+            split.decoded.with_columns(
+                *(pl.when(logged_in).then(name).alias(name) for name in event_columns),
+                **accepted,
+            ),
         ],
         how="diagonal",
     )
@@ -361,9 +366,12 @@ class SplitLines:
     """`classify_lines` in three frames, which share one scan when collected together."""
 
     anonymous: pl.LazyFrame
-    """line and id of the feed's plain anonymous lines"""
-    logged_in: pl.LazyFrame
-    """line and the event columns of the feed's plain logged-in lines"""
+    """line and id of the feed's plain lines that are anonymous as the webshop writes them
+    (`"customer-id": null`)"""
+    decoded: pl.LazyFrame
+    """line and the event columns of the feed's other plain lines: the logged-in ones, and any
+    anonymous one spaced otherwise, whose customer_id is null (a literal search finds the
+    first kind for a fraction of what a regex costs; the decode finds the few others)"""
     others: pl.LazyFrame
     """every other line, classified"""
 
@@ -381,14 +389,17 @@ def split_lines(events: str, *, judge: bool = True) -> SplitLines:
     # longer shared the cache, and each frame read and matched the whole file again.
     flagged = (
         _numbered_lines(events)
-        .with_columns(plain=text.str.contains(_PLAIN), anonymous=_anonymous(text))
+        .with_columns(
+            plain=text.str.contains(_PLAIN),
+            anonymous=text.str.contains(_ANONYMOUS_AS_WRITTEN, literal=True),
+        )
         .cache()
     )
     raw = pl.col("raw")
     event = raw.struct.field("event")
     return SplitLines(
         anonymous=flagged.filter(plain & anonymous).select("line", id=_leading_id(text)),
-        logged_in=flagged.filter(plain & ~anonymous)
+        decoded=flagged.filter(plain & ~anonymous)
         .select("line", raw=text.str.json_decode(_PLAIN_EVENT))
         .select(
             "line",
@@ -412,12 +423,6 @@ def _leading_id(text: pl.Expr) -> pl.Expr:
     )
     spaced_otherwise = pl.when(as_written.is_null()).then(text)
     return pl.coalesce(as_written, spaced_otherwise.str.extract(_LEADING_ID, 1).cast(pl.Int64()))
-
-
-def _anonymous(text: pl.Expr) -> pl.Expr:
-    """True where a plain line's customer-id is null (see `_FEED_PAYLOAD` for why exact)."""
-    as_written = text.str.contains(_ANONYMOUS_AS_WRITTEN, literal=True)
-    return as_written | pl.when(~as_written).then(text).str.contains(_ANONYMOUS).fill_null(False)
 
 
 def classify_some_lines(events: str, numbers: pl.Series) -> pl.LazyFrame:

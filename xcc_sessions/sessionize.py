@@ -252,11 +252,11 @@ def _read(events: Path) -> _Read:
     others = split.others.cache()
     pending = pl.col("pending")
     settled = others.filter(~pending)
-    plain_anonymous, plain_logged_in, counts, rejected, accepted, logged_in, pending_lines = (
+    plain_anonymous, plain_decoded, counts, rejected, accepted, logged_in, pending_lines = (
         pl.collect_all(
             [
                 split.anonymous,
-                _logged_in(split.logged_in),
+                _logged_in(split.decoded),
                 others.select(lines=pl.len(), blank=pl.col("blank").sum()),
                 *_frames(settled),
                 others.filter(pending).select("line"),
@@ -264,6 +264,12 @@ def _read(events: Path) -> _Read:
             engine="streaming",
         )
     )
+    plain_logged_in = plain_decoded
+    spaced_otherwise = plain_decoded.get_column("customer_id").is_null()
+    if spaced_otherwise.any():  # anonymous lines that the webshop did not space (see split_lines)
+        anonymous_too = plain_decoded.filter(spaced_otherwise).select("line", "id")
+        plain_anonymous = pl.concat([plain_anonymous, anonymous_too])
+        plain_logged_in = plain_decoded.filter(~spaced_otherwise)
     accepted = pl.concat(
         [
             accepted,
