@@ -13,8 +13,8 @@ deeper than the feed whose typed keys hold values of the right JSON type. Every 
 line is judged by Python's `json` module, which sees the real JSON types, and an accepted one is
 handed back to the same Polars decode in a clean form. Before all of these, the feed's own
 lines (most of any real file) are accepted by one regex that proves the whole line, timestamp
-included (`_PLAIN`, `split_lines`): of the anonymous ones only the id is read, and the logged-in
-ones are decoded and parsed without any other check. All paths apply the same rules, in the
+included (`_PLAIN`, `split_lines`): of the anonymous ones (as the webshop writes them) only the
+id is read, and the others are decoded and parsed without any other check. All paths apply the same rules, in the
 order of `REASONS`; tests check that they agree. The sessionizer leaves the Python path out of
 its streaming pass (`judge=False`) and runs it on those lines alone afterwards, so that a clean
 file never calls Python per batch.
@@ -182,8 +182,9 @@ _CALENDAR_DATE = (
 )
 _CLOCK_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z?"
 # Only the payload keys the webshop writes, so that a plain line has no second "customer-id"
-# key, and its first is the one place `_ANONYMOUS` can match: elsewhere, a `customer-id"` that
-# ends a string ends a value (an escaped quote can begin it), which a comma or brace follows.
+# key, and its first is the one place `_ANONYMOUS_AS_WRITTEN` can match: elsewhere, a
+# `customer-id"` that ends a string ends a value (an escaped quote can begin it), which a comma
+# or brace follows.
 _FEED_PAYLOAD = (
     f'(?:,{_WS}"(?:page|referrer|query|product|position)"{_WS}:{_WS}'
     f"(?:{_ASCII_STRING}|{_NUMBER}|true|false|null){_WS})*"
@@ -194,9 +195,9 @@ _PLAIN = _canonical(
     payload=_FEED_PAYLOAD,
     string=_ASCII_STRING,
 )
-_ANONYMOUS = f'"customer-id"{_WS}:{_WS}null'
-# The webshop's own spacing: a literal search, several times cheaper than the regex per line,
-# which then only runs where the literal is missing.
+# A plain line holding this literal (the webshop's own spacing) is anonymous: a literal search
+# costs a fraction of a regex. The other plain lines are decoded, and the customer-id of an
+# anonymous one spaced otherwise decodes as null (`split_lines`).
 _ANONYMOUS_AS_WRITTEN = '"customer-id": null'
 _NAIVE_FORMAT = "%Y-%m-%dT%H:%M:%S%.f"
 _LEADING_ID = r'^[ \t]*\{[ \t]*"id"[ \t]*:[ \t]*(-?[0-9]+)'
