@@ -739,6 +739,23 @@ def test_the_swap_waits_for_a_long_reader_then_lands(
 # The schema
 
 
+def test_the_columns_the_metric_queries_read_have_statistics_once_loaded(
+    postgres_url: str, awkward_output: Path
+) -> None:
+    database = Database("postgresql", postgres_url)
+
+    load(awkward_output, database)
+
+    analyzed = query(
+        database,
+        "select attname from pg_stats "
+        "where schemaname = current_schema() and tablename = 'sessions'",
+    )
+    read_by_metrics = {"customer_id", "session_index", "started_at", "duration_seconds"}
+    read_by_metrics |= {"first_order_at", "referrer"}
+    assert read_by_metrics <= {name for (name,) in analyzed}
+
+
 def test_loads_into_tables_created_beforehand(database: Database, awkward_output: Path) -> None:
     for name in ("create_sessions", "create_events", "create_load_runs"):
         query_without_result(database, load_query(name))
