@@ -14,10 +14,10 @@ line is judged by Python's `json` module, which sees the real JSON types, and an
 handed back to the same Polars decode in a clean form. Before all of these, the feed's own
 lines (most of any real file) are accepted by one regex that proves the whole line, timestamp
 included (`_PLAIN`, `split_lines`): of the anonymous ones (as the webshop writes them) only the
-id is read, and the others are decoded and parsed without any other check. All paths apply the same rules, in the
-order of `REASONS`; tests check that they agree. The sessionizer leaves the Python path out of
-its streaming pass (`judge=False`) and runs it on those lines alone afterwards, so that a clean
-file never calls Python per batch.
+id is read, and the others are decoded and parsed without any other check. All paths apply the
+same rules, in the order of `REASONS`; tests check that they agree. The sessionizer leaves the
+Python path out of its streaming pass (`judge=False`) and runs it on those lines alone
+afterwards, so that a clean file never calls Python per batch.
 """
 
 from __future__ import annotations
