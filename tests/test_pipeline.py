@@ -128,6 +128,16 @@ def test_run_without_serving_loads_and_reports_each_step(events: Path, tmp_path:
     )
 
 
+def test_prepare_reports_what_it_sessionized(events: Path, tmp_path: Path) -> None:
+    said: list[str] = []
+    database = Database("duckdb", str(tmp_path / "x.duckdb"))
+
+    prepare(str(events), database, data_dir=tmp_path / "out", report=said.append)
+
+    # The brief's example: 18 lines, 6 sessions of the 2 customers, one anonymous line.
+    assert said[0].startswith("Sessionized 18 lines into 6 sessions of 2 customers (0 rejected")
+
+
 def test_run_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.json"
 

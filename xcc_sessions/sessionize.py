@@ -158,11 +158,14 @@ def sessionize(
 
 @dataclass(frozen=True)
 class Sessionized:
-    """A file sessionized in memory: the sessions and events frames of the outputs, and
-    `write()`, which writes every output file to `output_dir` and returns the summary."""
+    """A file sessionized in memory: the sessions and events frames of the outputs, the counts
+    of lines read and rejected (the summary's), and `write()`, which writes every output file to
+    `output_dir` and returns the summary."""
 
     sessions: pl.DataFrame
     events: pl.DataFrame
+    lines: int
+    rejected: int
     output_dir: Path
     write: Callable[[], Summary]
 
@@ -224,7 +227,12 @@ def sessionize_in_memory(
         return _write_outputs(output_dir, summarize, sessions_frame, events_frame, read.rejected)
 
     return Sessionized(
-        sessions=sessions_frame, events=events_frame, output_dir=output_dir, write=write
+        sessions=sessions_frame,
+        events=events_frame,
+        lines=read.lines,
+        rejected=read.rejected.height,
+        output_dir=output_dir,
+        write=write,
     )
 
 
