@@ -240,6 +240,13 @@ def big_output(tmp_path: Path) -> Path:
     return write_output(tmp_path / "big", *synthetic_rows(20_000, 5))
 
 
+@pytest.fixture
+def generated_events(tmp_path: Path) -> Path:
+    path = tmp_path / "events.json"
+    generate_events(path, 3_000, seed=7)
+    return path
+
+
 # Round trip
 
 
@@ -293,10 +300,10 @@ def test_many_rows_round_trip(database: Database, tmp_path: Path) -> None:
     assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(events))
 
 
-def test_loads_what_the_real_sessionize_wrote(database: Database, tmp_path: Path) -> None:
-    events_file = tmp_path / "events.json"
-    generate_events(events_file, 3_000, seed=7)
-    sessionize(events_file, tmp_path / "out")
+def test_loads_what_the_real_sessionize_wrote(
+    database: Database, tmp_path: Path, generated_events: Path
+) -> None:
+    sessionize(generated_events, tmp_path / "out")
 
     load(tmp_path / "out", database)
 
@@ -559,13 +566,6 @@ def test_concurrent_loads_take_turns(
 
 
 # A sessionize run still in memory (`xcc-sessions run`)
-
-
-@pytest.fixture
-def generated_events(tmp_path: Path) -> Path:
-    path = tmp_path / "events.json"
-    generate_events(path, 3_000, seed=7)
-    return path
 
 
 def test_a_run_in_memory_loads_its_events(

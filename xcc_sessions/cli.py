@@ -338,7 +338,8 @@ def run_command(
     from xcc_sessions.digest import FileDigest
 
     # Hashing a local file starts first, on the core that is idle while Polars is imported.
-    digest = FileDigest(Path(source)) if Path(source).is_file() else None
+    local = Path(source)
+    digest = FileDigest(local) if local.is_file() else None
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.api import check_port_free
     from xcc_sessions.database import resolve_database
