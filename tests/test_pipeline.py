@@ -128,6 +128,29 @@ def test_run_without_serving_loads_and_reports_each_step(events: Path, tmp_path:
     )
 
 
+def test_a_local_run_into_postgresql_imports_neither_duckdb_nor_the_web_stack(
+    events: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    # Each import is CPU time taken from the hashing and reading that start-up overlaps.
+    unused = ("duckdb", "httpx", "starlette", "uvicorn")
+    script = (
+        "import sys\n"
+        "from xcc_sessions.cli import app\n"
+        "app(sys.argv[1:], standalone_mode=False)\n"
+        f"print(*[name for name in {unused!r} if name in sys.modules])\n"
+    )
+    arguments = ["run", str(events), "--no-serve", "-q", "-d", postgres_url]
+
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *arguments, "--data-dir", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert completed.stdout.split() == []
+
+
 def test_prepare_reports_what_it_sessionized(events: Path, tmp_path: Path) -> None:
     said: list[str] = []
     database = Database("duckdb", str(tmp_path / "x.duckdb"))

@@ -341,13 +341,14 @@ def run_command(
     local = Path(source)
     digest = FileDigest(local) if local.is_file() else None
     # Imported here so that other commands do not pay for polars at start-up.
-    from xcc_sessions.api import check_port_free
     from xcc_sessions.database import resolve_database
     from xcc_sessions.pipeline import prepare
     from xcc_sessions.sessionize import parse_gap
 
     inactivity = parse_gap(gap)
     if serve:
+        from xcc_sessions.api import check_port_free  # starlette and uvicorn, only to serve
+
         check_port_free(host, port)  # before a long load, not after it
     prepare(
         source,
@@ -406,13 +407,14 @@ def demo_command(
     the data of $DATABASE_URL by accident.
     """
     # Imported here so that other commands do not pay for polars at start-up.
-    from xcc_sessions.api import check_port_free
     from xcc_sessions.database import resolve_database
     from xcc_sessions.generate import generate_events
     from xcc_sessions.pipeline import prepare
 
     target = resolve_database(database or str(data_dir / "xcc-sessions.duckdb"))
     if serve:
+        from xcc_sessions.api import check_port_free  # starlette and uvicorn, only to serve
+
         check_port_free(host, port)  # before generating and loading, not after
     events = data_dir / "events.json"
     with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:

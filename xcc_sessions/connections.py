@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
+
+if TYPE_CHECKING:
+    # Imported where used, so that PostgreSQL loads do not pay for importing DuckDB.
+    import duckdb
 
 #: Seconds to wait for a PostgreSQL server before saying it is unreachable.
 CONNECT_TIMEOUT = 10
@@ -57,6 +61,8 @@ def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.Duc
     Only one process at a time may open the file for writing, and readers (the API server)
     hold it for a moment at a time, so a file in use is tried again for up to `wait` seconds.
     """
+    import duckdb
+
     path = Path(database.location)
     deadline = time.monotonic() + wait
     while True:

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import polars as pl
 import psycopg
 import psycopg.errors
@@ -51,6 +50,9 @@ from xcc_sessions.schema import EVENTS, SESSIONS
 from xcc_sessions.sql import load_query
 
 if TYPE_CHECKING:
+    # DuckDB is imported where used, so that PostgreSQL loads do not pay for importing it.
+    import duckdb
+
     from xcc_sessions.sessionize import Sessionized, Summary
 
 #: The statements that create the tables and indexes; each is a no-op where its object exists.
@@ -456,6 +458,8 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
 def _load_duckdb(
     output: SessionizeOutput, database: Database, started: float, step: _Steps
 ) -> tuple[int, int, int]:
+    import duckdb
+
     with step("connect"):
         connection = connect_duckdb(database)
     try:

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from xcc_sessions.database import Database
 from xcc_sessions.digest import FileDigest
 from xcc_sessions.errors import XccError
-from xcc_sessions.fetch import fetch
 from xcc_sessions.load import LoadResult, load_sessionized
 from xcc_sessions.sessionize import sessionize_in_memory
 
@@ -47,6 +46,8 @@ def prepare(
     """
     say = report or _silent
     if is_url(source):
+        from xcc_sessions.fetch import fetch  # httpx, only for a download
+
         name = PurePosixPath(urlsplit(source).path).name or "events.json"
         fetched = fetch(source, data_dir / name, force=force, progress=progress)
         events = fetched.path
