@@ -16,11 +16,13 @@ key and index builds, the swap; DuckDB's inserts from read_parquet. Yardsticks f
   payload, so nothing but PostgreSQL's own parsing and writing is timed.
 - DuckDB: `create table as select * from read_parquet(...)` without keys: the floor for DuckDB.
 
-Finally `xcc-sessions load` runs as a child process into PostgreSQL, and sessionize + load is
-timed both ways a user can do it: the sum of the two commands' wall times, run one after the
-other, and `xcc-sessions run --no-serve`, which does both in one command (and writes the files
-while PostgreSQL builds its indexes). Bars (issue 3): PostgreSQL events COPY at least 400k
-rows/s; sessionize + load of 5M lines into PostgreSQL within 10 s.
+Finally sessionize + load is timed both ways a user can do it, as child processes into
+PostgreSQL: the sum of the two commands' wall times (`xcc-sessions sessionize`, then
+`xcc-sessions load`), and `xcc-sessions run --no-serve`, which does both in one command (and
+writes the files while PostgreSQL builds its indexes). Each is timed `--rounds` times, in turn;
+the bars are judged on the median, as single runs on a shared machine vary by a tenth either
+way. Bars (issue 3): PostgreSQL events COPY at least 400k rows/s; sessionize + load of 5M lines
+into PostgreSQL within 10 s.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import argparse
 import io
 import os
 import shutil
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -171,20 +174,31 @@ def engine_rows(engine: str, run: Run, yardsticks: dict[str, float]) -> list[lis
     return rows
 
 
+def timings(how: str, seconds: list[float]) -> list[str]:
+    """A table row: the median of a command's timings, then each of them in the order run."""
+    return [how, f"{statistics.median(seconds):.2f}", " ".join(f"{value:.2f}" for value in seconds)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=5_000_000, help="dataset size (5000000)")
     parser.add_argument("--repeat", type=int, default=1, help="loads per engine; the best counts")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timings of the commands; the median counts (3)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a bar is not met")
     arguments = parser.parse_args()
+    if arguments.rounds < 1:
+        parser.error("--rounds must be at least 1")
     compile_bytecode()
 
     source = dataset(arguments.lines)
     warm(source)
     output = DATA / f"load-{arguments.lines}"
     run_directory = DATA / f"run-{arguments.lines}"
+    sessionize_command = [*XCC_SESSIONS, "sessionize", str(source), "-o", str(output), "--quiet"]
     print(f"  sessionize {source.name}", file=sys.stderr)
-    sessionize = measure([*XCC_SESSIONS, "sessionize", str(source), "-o", str(output), "--quiet"])
+    sessionize = [measure(sessionize_command).seconds]
     duckdb_file = DATA / f"load-{arguments.lines}.duckdb"
     duckdb_file.unlink(missing_ok=True)
     url = fresh_schema()
@@ -197,11 +211,20 @@ def main() -> None:
         floor_seconds = timed(
             lambda: duckdb_floor_seconds(output / "events.parquet", duckdb_file), arguments.repeat
         )
-        print("  xcc-sessions load into PostgreSQL, as a command", file=sys.stderr)
-        command = measure([*XCC_SESSIONS, "load", str(output), "-d", url, "--quiet"])
-        print("  xcc-sessions run --no-serve into PostgreSQL", file=sys.stderr)
+        load_command = [*XCC_SESSIONS, "load", str(output), "-d", url, "--quiet"]
         run = ["run", str(source), "--no-serve", "-d", url, "--data-dir", str(run_directory)]
-        one_command = measure([*XCC_SESSIONS, *run, "--quiet"])
+        loads: list[float] = []
+        one_command: list[float] = []
+        for round_number in range(1, arguments.rounds + 1):
+            print(
+                f"  round {round_number} of {arguments.rounds}: xcc-sessions sessionize, load, "
+                "run --no-serve into PostgreSQL",
+                file=sys.stderr,
+            )
+            if round_number > 1:
+                sessionize.append(measure(sessionize_command).seconds)
+            loads.append(measure(load_command).seconds)
+            one_command.append(measure([*XCC_SESSIONS, *run, "--quiet"]).seconds)
     finally:
         shutil.rmtree(run_directory, ignore_errors=True)
         drop_schema()
@@ -221,12 +244,20 @@ def main() -> None:
     print(machine())
     print(f"{arguments.lines:,} lines: {sessions:,} sessions, {events:,} events")
     print(table(["engine", "step", "seconds", "rows/s"], rows))
-    total = sessionize.seconds + command.seconds
+    two_commands = [first + second for first, second in zip(sessionize, loads, strict=True)]
+    total, single = statistics.median(two_commands), statistics.median(one_command)
+    print(f"\nsessionize + load of {arguments.lines:,} lines into PostgreSQL, in seconds:")
     print(
-        f"\nxcc-sessions sessionize {sessionize.seconds:.2f} s + xcc-sessions load (PostgreSQL) "
-        f"{command.seconds:.2f} s = {total:.2f} s"
+        table(
+            ["how", "median", "runs"],
+            [
+                timings("xcc-sessions sessionize", sessionize),
+                timings("xcc-sessions load", loads),
+                timings("the two commands", two_commands),
+                timings("xcc-sessions run --no-serve", one_command),
+            ],
+        )
     )
-    print(f"xcc-sessions run --no-serve (PostgreSQL) {one_command.seconds:.2f} s")
     copy_rate = events / postgres.steps["copy events"]
     bars = [
         (
@@ -236,13 +267,13 @@ def main() -> None:
         ),
         (
             f"sessionize + load of {arguments.lines:,} lines into PostgreSQL, one command",
-            one_command.seconds <= MAX_SESSIONIZE_AND_LOAD_SECONDS,
-            f"{one_command.seconds:.2f} s, at most {MAX_SESSIONIZE_AND_LOAD_SECONDS:.0f} s",
+            single <= MAX_SESSIONIZE_AND_LOAD_SECONDS,
+            f"median {single:.2f} s, at most {MAX_SESSIONIZE_AND_LOAD_SECONDS:.0f} s",
         ),
         (
             f"sessionize + load of {arguments.lines:,} lines into PostgreSQL, two commands",
             total <= MAX_SESSIONIZE_AND_LOAD_SECONDS,
-            f"{total:.2f} s, at most {MAX_SESSIONIZE_AND_LOAD_SECONDS:.0f} s",
+            f"median {total:.2f} s, at most {MAX_SESSIONIZE_AND_LOAD_SECONDS:.0f} s",
         ),
     ]
     for description, met, figures in bars:
