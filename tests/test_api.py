@@ -494,7 +494,7 @@ def test_serve_command_on_a_busy_port_is_one_clear_error(tmp_path: Path) -> None
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "xcc_sessions", "serve", "-p", str(port), "-q"],
+            [sys.executable, "-m", "xcc_sessions", "serve", "-p", str(port)],
             capture_output=True,
             text=True,
             timeout=60,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xcc_sessions.database import DEFAULT_DUCKDB_PATH, Database, resolve_database
+from xcc_sessions.errors import UsageError
 
 
 @pytest.mark.parametrize(
@@ -15,6 +16,7 @@ from xcc_sessions.database import DEFAULT_DUCKDB_PATH, Database, resolve_databas
         ("duckdb:///data/shop.duckdb", Database("duckdb", "data/shop.duckdb")),
         ("duckdb:////srv/shop.duckdb", Database("duckdb", "/srv/shop.duckdb")),
         ("shop.duckdb", Database("duckdb", "shop.duckdb")),
+        (r"C:\data\shop.duckdb", Database("duckdb", r"C:\data\shop.duckdb")),
     ],
 )
 def test_url_selects_engine_and_location(url: str, expected: Database) -> None:
@@ -39,3 +41,15 @@ def test_display_masks_the_password() -> None:
     database = resolve_database("postgresql://analyst:s3cret@db:5432/shop")
 
     assert database.display == "postgresql://analyst:***@db:5432/shop"
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://analyst:s3cret@db/shop", "postgresq://analyst:s3cret@db/shop"]
+)
+def test_a_url_of_another_scheme_is_a_usage_error_without_the_password(url: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        resolve_database(url)
+
+    assert str(raised.value).startswith(
+        f"unsupported database URL {url.split(':')[0]}://analyst:***@db/shop: give postgresql://"
+    )

@@ -43,7 +43,10 @@ CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
 Gap = Annotated[
     str,
     typer.Option(
-        "--gap", "-g", metavar="GAP", help="Inactivity that ends a session: 30m, 1800s, 1h."
+        "--gap",
+        "-g",
+        metavar="GAP",
+        help="Inactivity that ends a session: 30m, 1800s, 1h; a bare number is seconds.",
     ),
 ]
 Serve = Annotated[
@@ -253,8 +256,9 @@ DatabaseUrl = Annotated[
         "-d",
         metavar="URL",
         help=(
-            "postgresql://user:password@host:port/name, or a DuckDB file (a path or "
-            "duckdb:///path) [default: $DATABASE_URL, else data/xcc-sessions.duckdb]."
+            "postgresql://user:password@host:port/name, or a DuckDB file: a path, "
+            "duckdb:///relative/path or duckdb:////absolute/path [default: $DATABASE_URL, "
+            "else data/xcc-sessions.duckdb]."
         ),
         show_default=False,
     ),
@@ -267,10 +271,11 @@ Port = Annotated[
 
 def _serve(database_url: str | None, host: str, port: int, quiet: bool, verbose: bool) -> None:
     # Imported here so that other commands do not pay for starlette and uvicorn at start-up.
-    from xcc_sessions.api import serve
+    from xcc_sessions.api import check_port_free, serve
     from xcc_sessions.database import resolve_database
 
     database = resolve_database(database_url)
+    check_port_free(host, port)  # before saying that it serves, not after
     if not quiet:
         typer.echo(
             f"Serving the metrics API over {database.display} at http://{host}:{port} "

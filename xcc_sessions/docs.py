@@ -84,6 +84,8 @@ def cli_reference() -> str:
 
 
 def main(argv: list[str]) -> None:
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        sys.exit("usage: python -m xcc_sessions.docs [FILE], FILE docs/cli.md if not given")
     target = Path(argv[0]) if argv else Path("docs/cli.md")
     target.write_text(cli_reference(), encoding="utf-8")
     print(f"wrote {target}", file=sys.stderr)
