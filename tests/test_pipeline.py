@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -159,6 +160,24 @@ def test_prepare_reports_what_it_sessionized(events: Path, tmp_path: Path) -> No
 
     # The brief's example: 18 lines, 6 sessions of the 2 customers, one anonymous line.
     assert said[0].startswith("Sessionized 18 lines into 6 sessions of 2 customers (0 rejected")
+
+
+def test_run_into_an_unreachable_server_fails_before_sessionizing(
+    events: Path, tmp_path: Path
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]  # free once closed: nothing listens there
+    unreachable = f"postgresql://postgres:s3cret@127.0.0.1:{port}/test"
+
+    result = runner.invoke(
+        app, ["run", str(events), "-d", unreachable, "--data-dir", str(tmp_path / "out")]
+    )
+
+    assert (result.exit_code, result.stderr.count("\n"), (tmp_path / "out").exists()) == (
+        1,
+        1,
+        False,
+    )
 
 
 def test_run_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:

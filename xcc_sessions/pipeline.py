@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from xcc_sessions.connections import connect_postgres
 from xcc_sessions.database import Database
 from xcc_sessions.digest import FileDigest
 from xcc_sessions.errors import XccError
@@ -45,6 +46,9 @@ def prepare(
     file's hash if the caller started it already (the CLI does, before it imports Polars).
     """
     say = report or _silent
+    if database.engine == "postgresql":
+        # A wrong host, port or password fails now, not after the download and sessionize.
+        connect_postgres(database).close()
     if is_url(source):
         from xcc_sessions.fetch import fetch  # httpx, only for a download
 
