@@ -1,14 +1,18 @@
-"""Sharing one database look among concurrent requests without ever answering from the past."""
+"""The readers: one database look shared among concurrent requests without ever answering from
+the past, and the log of a pool whose PostgreSQL is unreachable."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
-from xcc_sessions.readers import SharedLook
+from xcc_sessions.database import Database
+from xcc_sessions.readers import PostgresReader, SharedLook
 
 
 def together(callers: int, call: Callable[[], Awaitable[object]]) -> list[object]:
@@ -82,3 +86,19 @@ def test_a_look_after_a_failure_is_tried_again() -> None:
         return ("failed then", await shared.get())
 
     assert asyncio.run(twice()) == ("failed then", 7)
+
+
+def test_an_unreachable_server_is_logged_once_not_at_every_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]  # free once closed: nothing listens there
+    reader = PostgresReader(Database("postgresql", f"postgresql://postgres@127.0.0.1:{port}/x"))
+
+    with caplog.at_level(logging.WARNING, logger="psycopg.pool"):
+        reader.open()
+        time.sleep(2.5)  # the pool tries at once, then again after about one second and two
+        reader.close()
+
+    failures = [record for record in caplog.records if "error connecting" in record.getMessage()]
+    assert len(failures) == 1

@@ -14,7 +14,10 @@ for an older run is computed again. The two engines differ in how they are reach
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -139,6 +142,38 @@ class Reader(ABC):
     @abstractmethod
     def _execute(self, session: Any, name: str, params: Params) -> list[Row]:
         """Run queries/NAME.sql uncached."""
+
+
+#: How often the pool may say the same thing in the log (see `OncePerInterval`).
+POOL_LOG_INTERVAL = 60.0
+
+
+class OncePerInterval(logging.Filter):
+    """Lets each distinct message through at most once per `interval` seconds.
+
+    The pool retries an unreachable server every second or two and logs every failure; the API's
+    503 answers already say what is wrong, so the log needs to hear of it once in a while only.
+    """
+
+    def __init__(self, interval: float) -> None:
+        super().__init__()
+        self.interval = interval
+        self._passed: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message, now = record.getMessage(), time.monotonic()
+        with self._lock:
+            if now - self._passed.get(message, -math.inf) < self.interval:
+                return False
+            if len(self._passed) > 100:  # messages name hosts and ports: keep the memory bounded
+                self._passed.clear()
+            self._passed[message] = now
+            return True
+
+
+_POOL_LOGGER = logging.getLogger("psycopg.pool")
+_POOL_LOGGER.addFilter(OncePerInterval(POOL_LOG_INTERVAL))
 
 
 class PostgresReader(Reader):
