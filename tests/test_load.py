@@ -920,6 +920,23 @@ def test_cli_missing_directory_is_one_line_exit_1(tmp_path: Path) -> None:
     assert (result.exit_code, result.stderr.count("\n"), result.stderr[:6]) == (1, 1, "Error:")
 
 
+def test_a_file_that_is_no_duckdb_database_is_an_error_and_left_as_it_was(
+    tmp_path: Path, awkward_output: Path
+) -> None:
+    events = tmp_path / "events.json"
+    events.write_text('{"id": 1, "type": "page_view", "event": {}}\n', encoding="utf-8")
+    before = events.read_bytes()
+
+    result = runner.invoke(app, ["load", str(awkward_output), "-d", str(events)])
+
+    assert (result.exit_code, result.stderr, events.read_bytes()) == (
+        1,
+        f"Error: {events} is not a DuckDB database file: give a DuckDB file, or a path where "
+        "one may be created\n",
+        before,
+    )
+
+
 def test_cli_unreachable_server_is_one_line_exit_1_without_password(
     awkward_output: Path,
 ) -> None:

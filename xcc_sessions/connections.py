@@ -28,6 +28,9 @@ CONNECT_TIMEOUT = 10
 #: Seconds to wait for another process to let go of a DuckDB file.
 LOCK_WAIT = 5.0
 
+#: What every DuckDB database file holds at bytes 8-11, after its header's checksum.
+DUCKDB_MAGIC = b"DUCK"
+
 PostgresConnection = psycopg.Connection[tuple[object, ...]]
 
 
@@ -64,6 +67,11 @@ def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.Duc
     import duckdb
 
     path = Path(database.location)
+    if _holds_something_else(path):
+        raise XccError(
+            f"{database.display} is not a DuckDB database file: give a DuckDB file, or a path "
+            "where one may be created"
+        )
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -80,6 +88,17 @@ def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.Duc
     # DuckDB draws a progress bar on stdout for long statements; stdout is for results.
     connection.execute("set enable_progress_bar = false")
     return connection
+
+
+def _holds_something_else(path: Path) -> bool:
+    """Whether `path` is a file with content that is no DuckDB database (an events file given
+    by mistake, say): DuckDB may still open some such files, and fail later in a baffling way."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(DUCKDB_MAGIC) + 8)
+    except OSError:  # missing, a directory, unreadable: DuckDB says what is wrong
+        return False
+    return bool(header) and header[8:] != DUCKDB_MAGIC
 
 
 def duckdb_reason(error: duckdb.Error) -> str:
