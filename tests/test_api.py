@@ -280,6 +280,19 @@ def test_missing_duckdb_file_is_a_503_and_is_served_once_loaded(tmp_path: Path) 
     assert (before, after) == (503, WORKED_EXAMPLE_METRICS)
 
 
+def test_a_file_that_is_no_duckdb_database_is_a_503_naming_it(tmp_path: Path) -> None:
+    events = tmp_path / "events.json"
+    events.write_text('{"id": 1, "type": "page_view", "event": {}}\n', encoding="utf-8")
+
+    with client_for(Database("duckdb", str(events))) as client:
+        response = client.get("/metrics/orders")
+
+    assert (response.status_code, response.json()["error"]) == (
+        503,
+        f"{events} is not a DuckDB database file: serve one that `xcc-sessions load` wrote",
+    )
+
+
 def test_missing_duckdb_file_is_not_created_by_the_api(tmp_path: Path) -> None:
     path = tmp_path / "absent.duckdb"
 

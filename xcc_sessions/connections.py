@@ -67,7 +67,7 @@ def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.Duc
     import duckdb
 
     path = Path(database.location)
-    if _holds_something_else(path):
+    if not_a_duckdb_file(path):
         raise XccError(
             f"{database.display} is not a DuckDB database file: give a DuckDB file, or a path "
             "where one may be created"
@@ -90,7 +90,7 @@ def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.Duc
     return connection
 
 
-def _holds_something_else(path: Path) -> bool:
+def not_a_duckdb_file(path: Path) -> bool:
     """Whether `path` is a file with content that is no DuckDB database (an events file given
     by mistake, say): DuckDB may still open some such files, and fail later in a baffling way."""
     try:

@@ -32,6 +32,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.concurrency import run_in_threadpool
 
+from xcc_sessions.connections import not_a_duckdb_file
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
 from xcc_sessions.sql import load_query
@@ -255,6 +256,11 @@ class DuckDBReader(Reader):
         seen = self._seen
         if seen is not None and seen[0] == stamp:
             return seen[1]
+        if not_a_duckdb_file(Path(self.database.location)):
+            raise DatabaseUnavailableError(
+                f"{self.database.display} is not a DuckDB database file: serve one that "
+                "`xcc-sessions load` wrote"
+            )
         try:
             with self._session() as session:
                 rows = self._rows(session, "latest_load_run", ())
