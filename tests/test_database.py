@@ -53,3 +53,9 @@ def test_a_url_of_another_scheme_is_a_usage_error_without_the_password(url: str)
     assert str(raised.value).startswith(
         f"unsupported database URL {url.split(':')[0]}://analyst:***@db/shop: give postgresql://"
     )
+
+
+@pytest.mark.parametrize("url", ["localhost:5432/shop", "md:shop", "duckdb:shop.duckdb"])
+def test_a_url_without_its_slashes_is_a_usage_error(url: str) -> None:
+    with pytest.raises(UsageError, match=f"^unsupported database URL {url}: give postgresql://"):
+        resolve_database(url)

@@ -20,8 +20,8 @@ DEFAULT_DUCKDB_PATH = Path("data/xcc-sessions.duckdb")
 
 Engine = Literal["duckdb", "postgresql"]
 
-#: A URL's scheme as RFC 3986 spells it, then "://".
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+#: A URL's scheme as RFC 3986 spells it, then ":". Two characters at least: "C:" is a drive.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,18 @@ def resolve_database(url: str | None = None) -> Database:
 
     A postgresql:// or postgres:// URL selects PostgreSQL. Anything else is a DuckDB file:
     `duckdb:///relative/path`, `duckdb:////absolute/path` (the SQLAlchemy convention) or a plain
-    path. A URL of any other scheme (mysql://, a misspelt postgresql://) raises `UsageError`:
-    taken as a path, it would become folders named after it, and DuckDB would look for an
-    extension of that name to download.
+    path. Anything else that starts like a URL (mysql://, a misspelt postgresql://, a host:port
+    without its scheme) raises `UsageError`: taken as a path, it would become folders named after
+    it, and DuckDB would look for an extension of that name to download.
     """
     chosen = url or os.environ.get("DATABASE_URL") or str(DEFAULT_DUCKDB_PATH)
-    scheme = chosen.split("://", 1)[0].lower() if _URL.match(chosen) else ""
+    match = _SCHEME.match(chosen)
+    scheme = match.group(1).lower() if match and chosen[match.end() :][:2] == "//" else ""
     if scheme in ("postgresql", "postgres"):
         return Database("postgresql", chosen)
     if scheme == "duckdb":
         return Database("duckdb", chosen.split("://", 1)[1].removeprefix("/"))
-    if scheme:
+    if match:
         raise UsageError(
             f"unsupported database URL {redact_url(chosen)}: give postgresql://user:password@"
             "host:port/name, or a DuckDB file (a path, duckdb:///relative/path or "
