@@ -104,16 +104,42 @@ def test_referrers_default_to_every_referrer(client: TestClient) -> None:
     )
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "1.5", "abc", "", "٣"])
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "abc", "", "٣", str(2**63)])
 def test_bad_min_sessions_is_a_400_naming_the_value(client: TestClient, value: str) -> None:
     response = client.get("/metrics/referrers", params={"min_sessions": value})
 
     assert (response.status_code, response.json()) == (
         400,
         {
-            "error": f"min_sessions must be one whole number of at least 1, got {value!r}",
+            "error": f"min_sessions must be one whole number from 1 to {2**63 - 1}, got {value!r}",
             "status": 400,
         },
+    )
+
+
+def test_min_sessions_of_thousands_of_digits_is_a_400_quoting_its_start(
+    client: TestClient,
+) -> None:
+    response = client.get("/metrics/referrers", params={"min_sessions": "9" * 5000})
+
+    assert (response.status_code, response.json()["error"].endswith(f", got '{'9' * 40}...'")) == (
+        400,
+        True,
+    )
+
+
+def test_largest_min_sessions_lists_no_referrer(client: TestClient) -> None:
+    response = client.get("/metrics/referrers", params={"min_sessions": str(2**63 - 1)})
+
+    assert response.json() == {"min_sessions": 2**63 - 1, "referrers": []}
+
+
+def test_a_trailing_slash_is_a_404_not_a_redirect(client: TestClient) -> None:
+    response = client.get("/health/", follow_redirects=False)
+
+    assert (response.status_code, response.json()["error"]) == (
+        404,
+        "no such endpoint: /health/ (see /openapi.json)",
     )
 
 
@@ -469,7 +495,7 @@ def test_openapi_describes_every_route_and_its_responses(client: TestClient) -> 
     }
 
     assert described == {
-        "/": ["200", "500", "503"],
+        "/": ["200", "500"],
         "/health": ["200", "500", "503"],
         "/metrics/orders": ["200", "500", "503"],
         "/metrics/referrers": ["200", "400", "500", "503"],

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from xcc_sessions import __version__
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
-from xcc_sessions.openapi import openapi_spec
+from xcc_sessions.openapi import MAX_MIN_SESSIONS, openapi_spec
 from xcc_sessions.readers import DatabaseUnavailableError, Reader, Row, open_reader
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ def create_app(database: Database, *, timeout: float = 3.0) -> Starlette:
         },
         lifespan=lifespan,
     )
+    # /health/ is no route (404, as the contract says), not a redirect built from the Host header.
+    app.router.redirect_slashes = False
     app.state.reader = reader
     return app
 
@@ -166,10 +168,15 @@ def _min_sessions(request: Request) -> int:
     values = request.query_params.getlist("min_sessions")
     if not values:
         return 1
-    text = values[-1]
-    if len(values) > 1 or not text.isascii() or not text.isdigit() or int(text) < 1:
+    text = values[-1].lstrip("0")
+    # The length check first: int() refuses over 4,300 digits, and the databases over 64 bits.
+    valid = len(values) == 1 and text.isascii() and text.isdigit() and len(text) <= 19
+    if not valid or not 1 <= int(text) <= MAX_MIN_SESSIONS:
+        given = ", ".join(values)
+        shown = given if len(given) <= 40 else f"{given[:40]}..."
         raise HTTPException(
-            400, f"min_sessions must be one whole number of at least 1, got {', '.join(values)!r}"
+            400,
+            f"min_sessions must be one whole number from 1 to {MAX_MIN_SESSIONS}, got {shown!r}",
         )
     return int(text)
 

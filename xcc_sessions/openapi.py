@@ -6,6 +6,9 @@ from typing import Any
 
 from xcc_sessions import __version__
 
+#: The largest min_sessions: a 64-bit integer, as both databases take it.
+MAX_MIN_SESSIONS = 2**63 - 1
+
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 
 
@@ -23,15 +26,27 @@ def _ok(description: str, schema: str) -> dict[str, Any]:
     }
 
 
-_UNAVAILABLE = _error_response(
-    "The database cannot answer: not there, never loaded, unreachable, or being written. "
-    "Retry-After says when to try again; the server reconnects by itself."
-)
+_UNAVAILABLE = {
+    **_error_response(
+        "The database cannot answer: not there, never loaded, unreachable, or being written. "
+        "Retry-After says when to try again; the server reconnects by itself."
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before asking again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 _FAILED = _error_response("The request failed unexpectedly; the server log has the details.")
 
 
-def _get(summary: str, ok: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    responses = {"200": ok, "503": _UNAVAILABLE, "500": _FAILED}
+def _get(
+    summary: str, ok: dict[str, Any], *, reads_the_database: bool = True, **extra: Any
+) -> dict[str, Any]:
+    responses = {"200": ok, "500": _FAILED}
+    if reads_the_database:
+        responses["503"] = _UNAVAILABLE
     responses.update(extra.pop("responses", {}))
     return {"get": {"summary": summary, **extra, "responses": responses}}
 
@@ -84,7 +99,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["min_sessions", "referrers"],
         "properties": {
-            "min_sessions": {"type": "integer", "minimum": 1},
+            "min_sessions": {"type": "integer", "minimum": 1, "maximum": MAX_MIN_SESSIONS},
             "referrers": {
                 "type": "array",
                 "description": "By sessions, largest first.",
@@ -171,12 +186,17 @@ def openapi_spec() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Webshop session metrics computed by SQL from the sessions table at request "
-                "time, cached until the next load. Unknown routes answer 404 and other methods "
-                "than GET answer 405, both with an Error body."
+                "time, cached until the next load. Every route answers GET, and HEAD with the "
+                "same status and headers but no body. Unknown routes (a trailing slash makes "
+                "one) answer 404 and other methods 405, both with an Error body."
             ),
         },
         "paths": {
-            "/": _get("Name, version and endpoints.", _ok("The service.", "Index")),
+            "/": _get(
+                "Name, version and endpoints.",
+                _ok("The service.", "Index"),
+                reads_the_database=False,
+            ),
             "/metrics/orders": _get(
                 "How many visits, and how many minutes, before a customer's first order.",
                 _ok("The two medians.", "OrderMetrics"),
@@ -190,10 +210,19 @@ def openapi_spec() -> dict[str, Any]:
                         "in": "query",
                         "required": False,
                         "description": "Leave out referrers with fewer sessions.",
-                        "schema": {"type": "integer", "minimum": 1, "default": 1},
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_MIN_SESSIONS,
+                            "default": 1,
+                        },
                     }
                 ],
-                responses={"400": _error_response("min_sessions is not a whole number >= 1.")},
+                responses={
+                    "400": _error_response(
+                        f"min_sessions is not one whole number from 1 to {MAX_MIN_SESSIONS}."
+                    )
+                },
             ),
             "/health": _get(
                 "Whether the database answers, and its latest load.",
