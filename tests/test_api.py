@@ -174,6 +174,23 @@ def test_health_never_shows_the_password(tmp_path: Path) -> None:
     assert "s3cret" not in response.text
 
 
+def test_health_of_a_loaded_database_masks_the_password(postgres_url: str) -> None:
+    parts = urlsplit(postgres_url)
+    secret = parts.password or "s3cret"  # the server's trust authentication ignores it
+    netloc = f"{parts.username}:{secret}@{parts.hostname}:{parts.port or 5432}"
+    database = Database("postgresql", urlunsplit(parts._replace(netloc=netloc)))
+    write_sessions(database, worked_example())
+
+    with client_for(database) as client:
+        response = client.get("/health")
+
+    assert (response.status_code, response.json()["database"], secret in response.text) == (
+        200,
+        database.display,
+        False,
+    )
+
+
 def test_new_load_is_visible_on_the_next_request(client: TestClient, loaded: Database) -> None:
     client.get("/metrics/orders")
     write_sessions(loaded, customer(3, [5, 5, 5], s3=5) + customer(4, [60], s1=10), run_id=2)

@@ -376,6 +376,8 @@ def test_an_unwritable_output_is_an_error_before_downloading(
     with pytest.raises(XccError, match=r"^cannot write .*file/events.json"):
         fetch(server.url("/events.json"), blocker / "events.json")
 
+    assert server.requests == []
+
 
 def test_an_output_that_is_a_directory_is_an_error(server: Server, tmp_path: Path) -> None:
     server.routes["/events.json"] = serve(BODY)
@@ -453,4 +455,7 @@ def test_cli_error_is_one_line_with_exit_code_1(server: Server, tmp_path: Path) 
 def test_cli_bad_url_exits_with_code_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["fetch", "ftp://x/y", "-o", str(tmp_path / "e.json")])
 
-    assert result.exit_code == 2
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: not an http:// or https:// URL: ftp://x/y\n",
+    )

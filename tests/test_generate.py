@@ -220,7 +220,7 @@ def test_a_negative_number_of_lines_is_a_usage_error(tmp_path: Path) -> None:
         generate_events(tmp_path / "events.json", -1)
 
 
-def test_an_unwritable_output_is_an_error_and_leaves_no_file(tmp_path: Path) -> None:
+def test_an_unwritable_output_is_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
 
@@ -265,4 +265,4 @@ def test_cli_prints_the_written_path_on_stdout(tmp_path: Path) -> None:
 def test_cli_rejects_a_negative_line_count_with_exit_code_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["generate", "-n", "-5", "-o", str(tmp_path / "x.json")])
 
-    assert result.exit_code == 2
+    assert (result.exit_code, "Invalid value for '--lines'" in result.stderr) == (2, True)

@@ -901,9 +901,9 @@ def test_cli_reads_database_url_from_the_environment(
     database = tmp_path / "from-env.duckdb"
     monkeypatch.setenv("DATABASE_URL", f"duckdb:///{database}")
 
-    runner.invoke(app, ["load", str(awkward_output), "-q"])
+    result = runner.invoke(app, ["load", str(awkward_output), "-q", "--json"])
 
-    assert database.is_file()
+    assert (result.exit_code, json.loads(result.stdout)["location"]) == (0, str(database))
 
 
 def test_cli_verbose_times_each_step_on_stderr(tmp_path: Path, awkward_output: Path) -> None:

@@ -196,7 +196,7 @@ def test_run_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
 def test_run_with_a_bad_gap_is_a_usage_error(events: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(events), "--gap", "soon", "--no-serve"])
 
-    assert result.exit_code == 2
+    assert (result.exit_code, "invalid gap 'soon'" in result.stderr) == (2, True)
 
 
 def test_run_serves_the_api_once_loaded(events: Path, tmp_path: Path) -> None:

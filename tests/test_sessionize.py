@@ -512,7 +512,11 @@ def test_cli_quiet_prints_no_summary(tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["sessionize", str(path), "-o", str(tmp_path / "o"), "-q"])
 
-    assert result.stderr == ""
+    assert (result.exit_code, result.stderr, (tmp_path / "o" / "summary.json").is_file()) == (
+        0,
+        "",
+        True,
+    )
 
 
 def test_cli_json_prints_the_summary_on_stdout(tmp_path: Path) -> None:
