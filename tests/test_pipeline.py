@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.server
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -165,9 +164,7 @@ def test_prepare_reports_what_it_sessionized(events: Path, tmp_path: Path) -> No
 def test_run_into_an_unreachable_server_fails_before_sessionizing(
     events: Path, tmp_path: Path
 ) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as closed:
-        port = closed.getsockname()[1]  # free once closed: nothing listens there
-    unreachable = f"postgresql://postgres:s3cret@127.0.0.1:{port}/test"
+    unreachable = f"postgresql://postgres:s3cret@127.0.0.1:{free_port()}/test"
 
     result = runner.invoke(
         app, ["run", str(events), "-d", unreachable, "--data-dir", str(tmp_path / "out")]

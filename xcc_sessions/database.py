@@ -50,7 +50,7 @@ def resolve_database(url: str | None = None) -> Database:
     """
     chosen = url or os.environ.get("DATABASE_URL") or str(DEFAULT_DUCKDB_PATH)
     match = _SCHEME.match(chosen)
-    scheme = match.group(1).lower() if match and chosen[match.end() :][:2] == "//" else ""
+    scheme = match.group(1).lower() if match and chosen.startswith("//", match.end()) else ""
     if scheme in ("postgresql", "postgres"):
         return Database("postgresql", chosen)
     if scheme == "duckdb":
