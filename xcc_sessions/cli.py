@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 
@@ -205,11 +207,12 @@ def sessionize_command(
 
     Writes DIR/sessions.parquet, events.parquet, rejected.ndjson (line, reason, text) and
     summary.json, and prints the summary on stderr and DIR on stdout. Every line is blank,
-    rejected, a duplicate (an id already seen on an earlier line), anonymous (no customer-id)
-    or a sessionized event. A session ends when a customer is inactive for longer than GAP; a
-    gap of exactly GAP stays in the session. Reasons: invalid_utf8, invalid_json, not_an_object,
-    missing_id, invalid_id, missing_type, invalid_type, missing_event, invalid_event,
-    invalid_customer_id, missing_timestamp, invalid_timestamp (xcc_sessions.lines.REASONS).
+    rejected, a duplicate (its id already on an earlier valid line), anonymous (no
+    customer-id) or a sessionized event. A session ends when a customer is inactive for longer
+    than GAP; a gap of exactly GAP stays in the session. Reasons: invalid_utf8, invalid_json,
+    not_an_object, missing_id, invalid_id, missing_type, invalid_type, missing_event,
+    invalid_event, invalid_customer_id, missing_timestamp, invalid_timestamp
+    (xcc_sessions.lines.REASONS).
     --verbose also shows the first rejected lines.
     """
     from xcc_sessions.digest import FileDigest
@@ -476,6 +479,53 @@ def load_command(
         )
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(result)))
+
+
+QueryFormat = Literal["table", "csv", "json"]
+
+
+@command("query")
+def query_command(
+    sql: Annotated[
+        str,
+        typer.Argument(metavar="SQL", help="One SQL statement, or - to read it from stdin."),
+    ],
+    database_url: DatabaseUrl = None,
+    output_format: Annotated[
+        QueryFormat,
+        typer.Option("--format", "-f", help="table for reading, csv or json for other tools."),
+    ] = "table",
+) -> None:
+    """Run a read-only SQL query on the loaded tables and print its result.
+
+    Example: xcc-sessions query "select * from load_runs" -f json
+
+    For the DuckDB file no client needs installing; the same SQL runs on PostgreSQL. The tables
+    and example queries are in docs/schema.md. The connection is read-only: a query cannot
+    change the data. json prints an array of objects, one per row.
+    """
+    import polars as pl
+
+    from xcc_sessions.query import read_query
+
+    statement = sys.stdin.read() if sql == "-" else sql
+    result = read_query(resolve_database(database_url), statement)
+    if output_format == "csv":
+        typer.echo(result.write_csv(), nl=False)
+    elif output_format == "json":
+        # ISO 8601 times, as in the csv (Polars' JSON writes a space for the T).
+        typer.echo(result.with_columns(pl.col(pl.Datetime).dt.to_string("iso:strict")).write_json())
+    else:
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+            tbl_hide_dtype_separator=True,
+            fmt_str_lengths=200,
+            tbl_width_chars=shutil.get_terminal_size().columns,
+        ):
+            typer.echo(result)
 
 
 def main() -> None:

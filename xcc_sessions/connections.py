@@ -58,8 +58,11 @@ def postgres_reason(error: BaseException, database: Database) -> str:
     return redact(text or type(error).__name__, database)
 
 
-def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to the DuckDB file, creating it and its folder if need be.
+def connect_duckdb(
+    database: Database, *, wait: float = LOCK_WAIT, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the DuckDB file, creating it and its folder if need be; or,
+    `read_only`, a connection to the existing file that cannot change it.
 
     Only one process at a time may open the file for writing, and readers (the API server)
     hold it for a moment at a time, so a file in use is tried again for up to `wait` seconds.
@@ -75,8 +78,9 @@ def connect_duckdb(database: Database, *, wait: float = LOCK_WAIT) -> duckdb.Duc
     deadline = time.monotonic() + wait
     while True:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = duckdb.connect(path)
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            connection = duckdb.connect(path, read_only=read_only)
             break
         except OSError as error:
             raise XccError(f"cannot create {path.parent}: {error.strerror or error}") from None

@@ -1,0 +1,182 @@
+"""query: an analyst's read-only SQL on the loaded tables, the same on DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from sessions_data import START, customer, session, worked_example, write_sessions
+from typer.testing import CliRunner
+
+from xcc_sessions.cli import app
+from xcc_sessions.database import Database
+from xcc_sessions.errors import XccError
+from xcc_sessions.query import read_query
+
+SESSIONS_PER_REFERRER = """
+    select referrer, count(*) as sessions, sum(order_count) as orders
+    from sessions
+    group by referrer
+    order by sessions desc, referrer
+"""
+
+
+def referrer_sessions() -> list[dict[str, object]]:
+    return [
+        session(1, 1, 10, referrer="https://duckduckgo.com"),
+        session(1, 2, 20, referrer="https://duckduckgo.com", order_after=5),
+        session(2, 1, 30, referrer="https://gonzalez.com"),
+        session(3, 1, 40),
+    ]
+
+
+def invoke(database: Database, *args: str, stdin: str | None = None) -> str:
+    result = CliRunner().invoke(app, ["query", *args, "-d", database.location], input=stdin)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_both_engines_answer_a_query_alike(tmp_path: Path, postgres_url: str) -> None:
+    engines = [Database("duckdb", str(tmp_path / "x.duckdb")), Database("postgresql", postgres_url)]
+    for database in engines:
+        write_sessions(database, referrer_sessions())
+
+    duckdb_rows, postgres_rows = (read_query(db, SESSIONS_PER_REFERRER).rows() for db in engines)
+
+    assert (
+        duckdb_rows
+        == postgres_rows
+        == [
+            ("https://duckduckgo.com", 2, 1),
+            ("https://gonzalez.com", 1, 0),
+            (None, 1, 0),
+        ]
+    )
+
+
+def test_a_query_cannot_change_the_data(database: Database) -> None:
+    sessions = worked_example()
+    write_sessions(database, sessions)
+
+    with pytest.raises(XccError, match="read-only"):
+        read_query(database, "delete from sessions")
+
+    assert read_query(database, "select count(*) as n from sessions")["n"].item() == len(sessions)
+
+
+def test_a_failing_statement_is_one_line_naming_the_engines_reason(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    with pytest.raises(XccError) as raised:
+        read_query(database, "select\nsession_idd\nfrom sessions")
+
+    assert re.fullmatch(r"the query failed: [^\n]*session_idd[^\n]*", str(raised.value))
+
+
+def test_columns_that_share_a_name_are_numbered(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    result = read_query(database, "select 1 as n, 2 as n, 3 as n from sessions limit 1")
+
+    assert result.columns == ["n", "n_2", "n_3"]
+
+
+def test_an_empty_query_is_refused(database: Database) -> None:
+    with pytest.raises(XccError, match="the query is empty"):
+        read_query(database, " \n ")
+
+
+def test_a_missing_duckdb_file_is_named_and_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "none" / "x.duckdb"
+
+    with pytest.raises(XccError, match=f"no DuckDB database at {missing}"):
+        read_query(Database("duckdb", str(missing)), "select 1")
+
+    assert not missing.parent.exists()
+
+
+def test_a_duckdb_file_is_let_go_after_the_query(tmp_path: Path) -> None:
+    database = Database("duckdb", str(tmp_path / "x.duckdb"))
+    write_sessions(database, worked_example())
+    read_query(database, "select count(*) from sessions")
+
+    with duckdb.connect(database.location) as writer:  # fails while a reader holds the file
+        writer.execute("delete from sessions")
+
+    assert read_query(database, "select count(*) as n from sessions")["n"].item() == 0
+
+
+def test_csv_holds_every_row_with_iso_times(database: Database) -> None:
+    write_sessions(database, customer(7, [10, 20]))
+
+    output = invoke(
+        database, "select session_index, started_at from sessions order by 1", "-f", "csv"
+    )
+
+    assert list(csv.reader(io.StringIO(output))) == [
+        ["session_index", "started_at"],
+        ["1", (START + timedelta(days=1, hours=7)).isoformat()],
+        ["2", (START + timedelta(days=2, hours=7)).isoformat()],
+    ]
+
+
+def test_json_is_an_array_of_objects_with_iso_times(database: Database) -> None:
+    write_sessions(database, customer(7, [10]))
+
+    output = invoke(
+        database, "select customer_id, started_at, referrer from sessions", "-f", "json"
+    )
+
+    assert json.loads(output) == [
+        {
+            "customer_id": 7,
+            "started_at": (START + timedelta(days=1, hours=7)).isoformat(),
+            "referrer": None,
+        }
+    ]
+
+
+def test_the_table_shows_every_column_and_row(database: Database) -> None:
+    write_sessions(database, referrer_sessions())
+
+    output = invoke(database, SESSIONS_PER_REFERRER)
+
+    rows = [
+        [cell.strip("│ ") for cell in line.split("┆")]
+        for line in output.splitlines()
+        if "┆" in line
+    ]
+    assert rows == [
+        ["referrer", "sessions", "orders"],
+        ["https://duckduckgo.com", "2", "1"],
+        ["https://gonzalez.com", "1", "0"],
+        ["null", "1", "0"],
+    ]
+
+
+def test_a_dash_reads_the_query_from_stdin(database: Database) -> None:
+    write_sessions(database, referrer_sessions())
+
+    output = invoke(
+        database, "-", "-f", "csv", stdin="select count(*) as sessions\nfrom sessions;\n"
+    )
+
+    assert output == "sessions\n4\n"
+
+
+def test_an_error_is_one_line_and_exit_code_1(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    result = CliRunner().invoke(app, ["query", "drop table sessions", "-d", database.location])
+
+    assert (result.exit_code, result.stderr.count("\n"), result.stderr.startswith("Error: ")) == (
+        1,
+        1,
+        True,
+    )
