@@ -5,9 +5,12 @@ Rule numbers refer to the module docstring of xcc_sessions.sessionize (the issue
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -490,6 +493,55 @@ def test_a_directory_as_input_is_one_clear_error(tmp_path: Path) -> None:
         sessionize(tmp_path, tmp_path / "out")
 
 
+def test_a_truncated_gzip_file_is_one_clear_error(tmp_path: Path) -> None:
+    lines = [line(id, 7, BASE + timedelta(seconds=id), query="x" * 40) for id in range(2000)]
+    compressed = gzip.compress(write(tmp_path, lines).read_bytes())
+    truncated = tmp_path / "events.json.gz"
+    truncated.write_bytes(compressed[: len(compressed) // 2])
+
+    with pytest.raises(XccError, match=f"^cannot read {truncated}: unexpected end of file$"):
+        sessionize(truncated, tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("staged", "lines"),
+    [
+        (".sessions.parquet.partial", [line(1, 7, BASE)]),
+        (".events.utf8.partial", [line(1, 7, BASE), "\udcff"]),
+    ],
+)
+def test_a_full_disk_is_one_clear_error_and_leaves_no_file(
+    tmp_path: Path, staged: str, lines: list[str]
+) -> None:
+    events = tmp_path / "events.json"
+    events.write_bytes("".join(f"{text}\n" for text in lines).encode("utf-8", "surrogateescape"))
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / staged).symlink_to("/dev/full")  # every write there fails with ENOSPC
+
+    with pytest.raises(XccError, match="No space left on device"):
+        sessionize(events, output)
+
+    assert list(output.iterdir()) == []
+
+
+def test_a_pipe_is_refused_before_anything_reads_it(tmp_path: Path) -> None:
+    events = write(tmp_path, [line(1, 7, BASE)])
+
+    piped = subprocess.run(
+        [sys.executable, "-m", "xcc_sessions", "sessionize", "/dev/stdin", "-o", str(tmp_path)],
+        input=events.read_bytes(),
+        capture_output=True,
+        check=False,
+    )
+
+    assert (piped.returncode, piped.stderr.decode()) == (
+        1,
+        "Error: /dev/stdin is not a regular file (a pipe can be read only once); save the "
+        "events to a file\n",
+    )
+
+
 # The command line.
 
 runner = CliRunner()
@@ -550,7 +602,9 @@ def test_cli_strict_exits_1_after_the_report(tmp_path: Path) -> None:
     ("arguments", "exit_code", "message"),
     [
         (["/no/such/file.json"], 1, "Error: /no/such/file.json does not exist"),
+        (["-"], 1, "Error: reading the events from stdin is not supported"),
         (["--gap", "soon"], 2, "Error: invalid gap 'soon'"),
+        (["--gap", "99999999999999"], 2, "Error: invalid gap '99999999999999': at most"),
     ],
 )
 def test_cli_errors_are_one_line(arguments: list[str], exit_code: int, message: str) -> None:

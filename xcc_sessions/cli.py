@@ -217,8 +217,9 @@ def sessionize_command(
     """
     from xcc_sessions.digest import FileDigest
 
-    # Hashing starts first, on the core that is idle while Polars is imported.
-    digest = FileDigest(events)
+    # Hashing starts first, on the core that is idle while Polars is imported; not for a pipe,
+    # whose lines it would take (sessionize refuses one).
+    digest = FileDigest(events) if events.is_file() else None
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.sessionize import RejectedLinesError, parse_gap, sessionize
 

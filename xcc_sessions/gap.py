@@ -25,17 +25,21 @@ def parse_gap(text: str) -> timedelta:
     Raises `UsageError` for anything else, including zero.
     """
     compact = text.strip().lower().replace(" ", "")
-    if _NUMBER.fullmatch(compact):
-        gap = timedelta(seconds=float(compact))
-    elif compact and _PART.sub("", compact) == "":
-        gap = sum(
-            (float(amount) * _UNITS[unit] for amount, unit in _PART.findall(compact)),
-            timedelta(),
-        )
-    else:
-        raise UsageError(
-            f"invalid gap {text!r}: use a duration such as 30m, 1800s, 1h, 1h30m or 90 (seconds)"
-        )
+    try:
+        if _NUMBER.fullmatch(compact):
+            gap = timedelta(seconds=float(compact))
+        elif compact and _PART.sub("", compact) == "":
+            gap = sum(
+                (float(amount) * _UNITS[unit] for amount, unit in _PART.findall(compact)),
+                timedelta(),
+            )
+        else:
+            raise UsageError(
+                f"invalid gap {text!r}: use a duration such as 30m, 1800s, 1h, 1h30m or 90 "
+                "(seconds)"
+            )
+    except OverflowError:
+        raise UsageError(f"invalid gap {text!r}: at most {timedelta.max.days:,} days") from None
     if gap <= timedelta():
         raise UsageError(f"invalid gap {text!r}: the inactivity timeout must be greater than zero")
     return gap

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -344,18 +345,22 @@ def _read_any_text(events: Path, scratch: Path) -> _Read:
     except pl.exceptions.ComputeError as error:
         if "utf8" not in str(error).lower().replace("-", ""):
             raise
+    except OSError as error:  # a truncated gzip file, say: Polars reads it as it decompresses
+        raise XccError(f"cannot read {events}: {error.strerror or error}") from None
     invalid: list[tuple[int, str]] = []
-    with events.open("rb") as source, scratch.open("wb") as copy:
-        for number, raw in enumerate(source, start=1):
-            try:
-                raw.decode("utf-8")
-                copy.write(raw)
-            except UnicodeDecodeError:
-                text = raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-                invalid.append((number, text))
-                copy.write(b"\n")
     try:
+        with events.open("rb") as source, scratch.open("wb") as copy:
+            for number, raw in enumerate(source, start=1):
+                try:
+                    raw.decode("utf-8")
+                    copy.write(raw)
+                except UnicodeDecodeError:
+                    text = raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+                    invalid.append((number, text))
+                    copy.write(b"\n")
         read = _read(scratch)
+    except OSError as error:
+        raise XccError(f"cannot copy {events} into {scratch}: {error.strerror or error}") from None
     finally:
         scratch.unlink(missing_ok=True)
     bad = pl.DataFrame(
@@ -449,9 +454,19 @@ def _seconds(duration: pl.Expr) -> pl.Expr:
 
 
 def _input_size(events: Path) -> int:
+    """The size of the regular file `events`. A pipe (`/dev/stdin`, `<(zcat ...)`) is refused:
+    the file is read more than once (the hash, the lines, the lines Python judges), and a
+    pipe gives its lines to the first reader only."""
+    if str(events) == "-":
+        raise XccError("reading the events from stdin is not supported; save them to a file")
     try:
         if events.is_dir():
             raise XccError(f"{events} is a directory; give the NDJSON events file")
+        if events.exists() and not events.is_file():
+            raise XccError(
+                f"{events} is not a regular file (a pipe can be read only once); save the "
+                "events to a file"
+            )
         with events.open("rb"):
             return events.stat().st_size
     except FileNotFoundError:
@@ -494,6 +509,13 @@ def _write_outputs(
             path.replace(output_dir / name)
     except OSError as error:
         raise XccError(f"cannot write to {output_dir}: {error.strerror}") from None
+    except pl.exceptions.ComputeError as error:
+        # Polars' writers report a failed write (a full disk, say) as "... IO error: <why> (os
+        # error N)"; anything else is no user's doing.
+        reason = re.search(r"IO error: (.+?) \(os error \d+\)", str(error))
+        if reason is None:
+            raise
+        raise XccError(f"cannot write to {output_dir}: {reason.group(1)}") from None
     finally:
         for path in staged.values():
             path.unlink(missing_ok=True)
