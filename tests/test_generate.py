@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -236,6 +240,28 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
         generate_events(output, 10)
 
     assert [path.name for path in tmp_path.iterdir()] == ["events.json"]
+
+
+def test_a_file_left_by_a_killed_run_is_replaced_by_the_next(tmp_path: Path) -> None:
+    output = tmp_path / "events.json"
+    (tmp_path / ".events.json.part").write_text("half a file")
+
+    generate_events(output, 10)
+
+    assert [path.name for path in tmp_path.iterdir()] == ["events.json"]
+
+
+def test_sigterm_stops_the_command_with_143_and_removes_its_temporary_file(
+    tmp_path: Path,
+) -> None:
+    command = ["generate", "-n", "5000000", "-o", str(tmp_path / "events.json"), "-q"]
+    with subprocess.Popen([sys.executable, "-m", "xcc_sessions", *command]) as child:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / ".events.json.part").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        child.send_signal(signal.SIGTERM)
+
+    assert (child.returncode, list(tmp_path.iterdir())) == (143, [])
 
 
 def test_progress_reports_reach_the_number_of_lines(tmp_path: Path) -> None:

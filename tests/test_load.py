@@ -34,7 +34,13 @@ from xcc_sessions.cli import app
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
 from xcc_sessions.generate import generate_events
-from xcc_sessions.load import SCHEMA_QUERIES, LoadResult, load, load_sessionized
+from xcc_sessions.load import (
+    SCHEMA_QUERIES,
+    LoadResult,
+    _interrupts_deferred,
+    load,
+    load_sessionized,
+)
 from xcc_sessions.schema import EVENTS, SESSIONS
 from xcc_sessions.sessionize import OUTPUT_FILES, sessionize, sessionize_in_memory
 from xcc_sessions.sql import load_query
@@ -544,6 +550,46 @@ def test_a_load_after_a_killed_one_succeeds(
     result = load(awkward_output, Database("postgresql", postgres_url))
 
     assert (result.run_id, result.events_loaded) == (1, 5)
+
+
+def test_ctrl_c_during_a_duckdb_load_exits_130_and_keeps_the_previous_data(
+    tmp_path: Path, awkward_output: Path
+) -> None:
+    database = Database("duckdb", str(tmp_path / "x.duckdb"))
+    load(awkward_output, database)
+    before = table(database, "events", EVENTS)
+    events = tmp_path / "events.json"
+    generate_events(events, 300_000, seed=7)  # DuckDB's Ctrl+C error showed on such rows
+    sessionize(events, tmp_path / "long")
+    command = ["load", str(tmp_path / "long"), "--database", database.location, "--verbose"]
+    with subprocess.Popen(
+        [sys.executable, "-m", "xcc_sessions", *command], stderr=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stderr is not None
+        for step in child.stderr:
+            if step.startswith("  insert sessions:"):
+                # Well into the events' insert (about 0.25 s), before the commit: DuckDB, not
+                # Python, meets the signal there.
+                time.sleep(0.05)
+                child.send_signal(signal.SIGINT)
+                break
+        stopped = (child.wait(), "Traceback" in child.stderr.read())
+
+    assert (stopped, table(database, "events", EVENTS).equals(before)) == ((130, False), True)
+
+
+def test_ctrl_c_during_a_commit_lets_it_finish_then_stops() -> None:
+    committed = []
+
+    def commit() -> None:
+        with _interrupts_deferred():
+            signal.raise_signal(signal.SIGINT)  # to this thread, at once: as Ctrl+C in a commit
+            committed.append("the block ran to its end")
+
+    with pytest.raises(KeyboardInterrupt):
+        commit()
+
+    assert committed == ["the block ran to its end"]
 
 
 def test_concurrent_loads_take_turns(

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import json
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -529,5 +530,12 @@ def query_command(
             typer.echo(result)
 
 
+def _stop_on_sigterm(signal_number: int, _frame: object) -> None:
+    # Python's default for SIGTERM ends the process on the spot; as an exception, it runs the
+    # clean-ups that Ctrl+C runs (a half-written file removed, a transaction rolled back).
+    raise SystemExit(128 + signal_number)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     app(prog_name="xcc-sessions")

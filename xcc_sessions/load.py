@@ -22,6 +22,8 @@ memory (`xcc-sessions run`), whose files it writes while PostgreSQL builds the i
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -473,15 +475,38 @@ def _load_duckdb(
             events = _inserted(connection, "duckdb_insert_events", output.events)
         run = _load_run(output.summary, sessions, events, started)
         inserted = connection.execute(load_query("insert_load_run"), astuple(run)).fetchone()
-        with step("commit"):
+        with step("commit"), _interrupts_deferred():
             connection.commit()
     except duckdb.Error as error:
         raise XccError(
             f"loading into {database.display} failed, its data is unchanged: {duckdb_reason(error)}"
         ) from None
+    except RuntimeError as error:
+        # DuckDB answers Ctrl+C with RuntimeError("Query interrupted"): stop as Ctrl+C does.
+        if "interrupted" not in str(error):
+            raise
+        raise KeyboardInterrupt from None
     finally:
         connection.close()  # without a commit, closing rolls the transaction back
     return _run_id(inserted), sessions, events
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl+C waits for the block to end, then stops the program as usual. DuckDB's commit,
+    interrupted, could still land and then report a failure; deferred, it lands and the
+    program stops after it."""
+    if threading.current_thread() is not threading.main_thread():  # no signals there
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _inserted(connection: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:
