@@ -210,6 +210,30 @@ def test_payload_values_of_another_json_type_are_read_leniently(tmp_path: Path) 
     assert frame.select("product", "position", "page").rows() == [(12, None, None)] * 2
 
 
+# PostgreSQL's text cannot hold U+0000: every path stores it as U+FFFD, on both engines.
+@pytest.mark.parametrize(
+    "line",
+    [
+        json.dumps(valid(event={**valid()["event"], "query": "shoes\x00"})),
+        json.dumps(valid(event={**valid()["event"], "query": "shoes\x00"}), sort_keys=True),
+        json.dumps(valid(event={**valid()["event"], "query": "shoes\x00"}, tags=[[1]])),
+        '{"id":5000,"type":"search","event":{"customer-id":7,'
+        '"timestamp":"2022-04-27T05:20:12","query":"shoes\\u0000"}}',
+    ],
+    ids=["feed", "general", "exact", "compact"],
+)
+def test_a_nul_in_a_payload_string_is_stored_as_the_replacement_character(
+    tmp_path: Path, line: str
+) -> None:
+    assert classify(tmp_path, line).select("reason", "query").row(0) == (None, "shoes\ufffd")
+
+
+def test_a_nul_in_the_type_is_stored_as_the_replacement_character(tmp_path: Path) -> None:
+    line = json.dumps(valid(type="page\x00view"))
+
+    assert classify(tmp_path, line).select("reason", "type").row(0) == (None, "page\ufffdview")
+
+
 def feed_line(timestamp: str, *, line_id: int = 1, customer_id: int | None = None) -> str:
     """An event in the feed's own shape and spacing, anonymous unless given a customer_id."""
     event = {

@@ -317,6 +317,22 @@ def test_loads_what_the_real_sessionize_wrote(
     assert_frame_equal(table(database, "sessions", SESSIONS), sorted_by_key(expected))
 
 
+def test_a_nul_in_a_string_is_stored_as_the_replacement_character(
+    database: Database, tmp_path: Path
+) -> None:
+    # PostgreSQL's text cannot hold U+0000: both engines store the same U+FFFD instead.
+    events = tmp_path / "events.json"
+    events.write_text(
+        '{"id":5000,"type":"search","event":{"customer-id":7,'
+        '"timestamp":"2022-04-27T05:20:12","query":"shoes\\u0000"}}\n'
+    )
+    sessionize(events, tmp_path / "out")
+
+    load(tmp_path / "out", database)
+
+    assert query(database, "select query from events where id = 5000") == [("shoes\ufffd",)]
+
+
 def test_result_says_what_was_loaded(database: Database, awkward_output: Path) -> None:
     result = load(awkward_output, database)
 

@@ -331,6 +331,18 @@ def test_lines_judged_after_the_stream_take_part_in_every_rule(tmp_path: Path) -
     )
 
 
+def test_a_nul_in_a_string_is_sessionized_as_the_replacement_character(tmp_path: Path) -> None:
+    # PostgreSQL's text cannot hold U+0000: the event is kept, with U+FFFD in its place.
+    lines = [line(1, 7, BASE, type="search", query="shoes\x00"), line(2, 7, BASE)]
+
+    result = run(tmp_path, lines)
+
+    assert (result.summary.rejected, result.events.select("id", "query").rows()) == (
+        0,
+        [(1, "shoes\ufffd"), (2, None)],
+    )
+
+
 def test_an_id_first_seen_on_a_rejected_line_is_not_a_duplicate(tmp_path: Path) -> None:
     lines = [line(1, 7, "not a time"), line(1, 7, BASE)]
 

@@ -15,9 +15,11 @@ handed back to the same Polars decode in a clean form. Before all of these, the 
 lines (most of any real file) are accepted by one regex that proves the whole line, timestamp
 included (`_PLAIN`, `split_lines`): of the anonymous ones (as the webshop writes them) only the
 id is read, and the others are decoded and parsed without any other check. All paths apply the
-same rules, in the order of `REASONS`; tests check that they agree. The sessionizer leaves the
-Python path out of its streaming pass (`judge=False`) and runs it on those lines alone
-afterwards, so that a clean file never calls Python per batch.
+same rules, in the order of `REASONS`; tests check that they agree. A U+0000 in a string (which
+PostgreSQL's text cannot hold) is stored as U+FFFD: the regexes leave a line with a \\u0000
+escape to Python's json, whose clean form replaces it. The sessionizer leaves the Python path
+out of its streaming pass (`judge=False`) and runs it on those lines alone afterwards, so that a
+clean file never calls Python per batch.
 """
 
 from __future__ import annotations
@@ -115,10 +117,15 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 # The feed's own shape, checked in one pass: keys in the order the webshop writes them, each typed
 # key with a value of its JSON type, integers short enough for 64 bits, strings without lone
-# surrogates. The typed keys come first, and both decode paths keep the first of duplicated
-# keys, so whatever follows them cannot change a typed value.
+# surrogates or \u0000 (stored as U+FFFD, which only the exact path writes: `_stored_string`).
+# The typed keys come first, and both decode paths keep the first of duplicated keys, so
+# whatever follows them cannot change a typed value.
 _HEX = "[0-9a-fA-F]"
-_NO_SURROGATE_ESCAPE = rf"\\u(?:[0-9a-cA-Ce-fE-F]{_HEX}{{3}}|[dD][0-7]{_HEX}{{2}})"
+_NONZERO_HEX = "[1-9a-fA-F]"
+_NO_SURROGATE_ESCAPE = (
+    rf"\\u(?:[1-9a-cA-Ce-fE-F]{_HEX}{{3}}|[dD][0-7]{_HEX}{{2}}"
+    rf"|0(?:{_NONZERO_HEX}{_HEX}{{2}}|0(?:{_NONZERO_HEX}{_HEX}|0{_NONZERO_HEX})))"
+)
 _NO_SURROGATE_STRING = rf'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|{_NO_SURROGATE_ESCAPE})*"'
 _INTEGER = r"-?(?:0|[1-9][0-9]{0,17})"
 
@@ -230,8 +237,16 @@ def _is_int64(value: Any) -> bool:
     return type(value) is int and _INT64_MIN <= value <= _INT64_MAX
 
 
+def _stored_string(text: str) -> str:
+    """A string value as stored: U+0000, which PostgreSQL's text cannot hold, as U+FFFD (the
+    regex-proven paths leave every line with a \\u0000 escape to this one)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _scalar(value: Any) -> Any:
     """A payload value as the fast path would see it: containers and non-finite numbers null."""
+    if isinstance(value, str):
+        return _stored_string(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value if isinstance(value, str | int | float | bool) or value is None else None
@@ -253,7 +268,7 @@ def judge_exactly(text: str) -> tuple[str | None, str | None]:
     event = document["event"]
     clean = {
         "id": document["id"],
-        "type": document["type"],
+        "type": _stored_string(document["type"]),
         "event": {name: _scalar(event.get(name)) for name in _EVENT_FIELDS},
     }
     timestamp = event.get("timestamp")
