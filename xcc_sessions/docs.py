@@ -27,6 +27,7 @@ EXIT_CODES = """\
 | 0 | Success. |
 | 1 | An error you can act on (a missing file, an unreachable URL or database): `Error: ...` |
 | 2 | Bad usage: an unknown command or option, or a malformed option value. |
+| 130, 143 | Stopped by Ctrl+C or SIGTERM: a load stopped before its commit changes nothing. |
 
 Results go to stdout; progress, summaries and errors to stderr. `--quiet` silences progress and
 summaries; `--verbose` adds detail. Shell completion: `xcc-sessions --install-completion`.
