@@ -982,6 +982,19 @@ def test_cli_missing_directory_is_one_line_exit_1(tmp_path: Path) -> None:
     assert (result.exit_code, result.stderr.count("\n"), result.stderr[:6]) == (1, 1, "Error:")
 
 
+def test_a_file_where_the_duckdb_folder_should_be_is_named(
+    tmp_path: Path, awkward_output: Path
+) -> None:
+    (tmp_path / "data").write_text("")
+
+    result = runner.invoke(app, ["load", str(awkward_output), "-d", str(tmp_path / "data/x.db")])
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot create the folder {tmp_path / 'data'}: a file is in the way\n",
+    )
+
+
 def test_a_file_that_is_no_duckdb_database_is_an_error_and_left_as_it_was(
     tmp_path: Path, awkward_output: Path
 ) -> None:

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from xcc_sessions.cli import app
 from xcc_sessions.errors import XccError
 from xcc_sessions.schema import EVENTS, SESSIONS
-from xcc_sessions.sessionize import RejectedLinesError, Summary, sessionize
+from xcc_sessions.sessionize import OUTPUT_FILES, RejectedLinesError, Summary, sessionize
 
 BASE = datetime(2022, 4, 28, 2, 44, 46, 290271)
 GAP = timedelta(minutes=30)
@@ -535,6 +535,16 @@ def test_a_full_disk_is_one_clear_error_and_leaves_no_file(
         sessionize(events, output)
 
     assert list(output.iterdir()) == []
+
+
+def test_a_copy_left_by_a_stopped_run_is_removed_by_the_next(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / ".events.utf8.partial").write_text("a copy cut short")
+
+    sessionize(write(tmp_path, [line(1, 7, BASE)]), output)
+
+    assert sorted(path.name for path in output.iterdir()) == sorted(OUTPUT_FILES)
 
 
 def test_a_pipe_is_refused_before_anything_reads_it(tmp_path: Path) -> None:

@@ -82,6 +82,10 @@ def connect_duckdb(
                 path.parent.mkdir(parents=True, exist_ok=True)
             connection = duckdb.connect(path, read_only=read_only)
             break
+        except (FileExistsError, NotADirectoryError):
+            raise XccError(
+                f"cannot create the folder {path.parent}: a file is in the way"
+            ) from None
         except OSError as error:
             raise XccError(f"cannot create {path.parent}: {error.strerror or error}") from None
         except duckdb.Error as error:

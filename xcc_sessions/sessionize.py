@@ -185,7 +185,9 @@ def sessionize_in_memory(
     size = _input_size(events)
     _prepare(output_dir)
     digest = digest or FileDigest(events)
-    read = _read_any_text(events, output_dir / ".events.utf8.partial")
+    scratch = output_dir / ".events.utf8.partial"
+    scratch.unlink(missing_ok=True)  # left by a run stopped while it copied
+    read = _read_any_text(events, scratch)
     # Rule 1: the first accepted line with an id wins; later ones are duplicates. Only the
     # lines of ids seen more than once are compared; those ids are found by sorting the ids
     # alone, several times cheaper than hashing them (is_duplicated) or sorting every line.
