@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -503,6 +504,48 @@ def test_a_missing_input_is_one_clear_error(tmp_path: Path) -> None:
 def test_a_directory_as_input_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(XccError, match="is a directory"):
         sessionize(tmp_path, tmp_path / "out")
+
+
+def test_a_gzip_file_with_a_line_that_is_not_utf8_is_read_line_by_line(tmp_path: Path) -> None:
+    lines = [line(1, 7, BASE), line(2, 7, BASE + timedelta(minutes=1))]
+    text = f"{lines[0]}\n".encode() + b"\xff\xfe not utf-8\n" + f"{lines[1]}\n".encode()
+    compressed = tmp_path / "events.json.gz"
+    compressed.write_bytes(gzip.compress(text))
+
+    summary = sessionize(compressed, tmp_path / "out")
+
+    assert (summary.lines, summary.rejected_by_reason, summary.events) == (
+        3,
+        {"invalid_utf8": 1},
+        2,
+    )
+
+
+@pytest.mark.parametrize("compress", [bytes, gzip.compress], ids=["plain", "gzip"])
+def test_a_byte_order_mark_before_the_first_line_is_ignored(
+    tmp_path: Path, compress: Callable[[bytes], bytes]
+) -> None:
+    events = tmp_path / "events.json"
+    events.write_bytes(compress(b"\xef\xbb\xbf" + f"{line(1, 7, BASE)}\n".encode()))
+
+    summary = sessionize(events, tmp_path / "out")
+
+    assert (summary.rejected, summary.events) == (0, 1)
+
+
+def zstd_frame(content: bytes) -> bytes:
+    """`content` (under 256 bytes) as a zstd frame of one raw block: no zstd library needed."""
+    header = bytes([0x20, len(content)])  # one segment, its size in one byte
+    block = (1 | len(content) << 3).to_bytes(3, "little")  # the last block, raw
+    return b"\x28\xb5\x2f\xfd" + header + block + content
+
+
+def test_a_zstd_file_that_needs_a_copy_is_one_clear_error(tmp_path: Path) -> None:
+    events = tmp_path / "events.json.zst"
+    events.write_bytes(zstd_frame(f"{line(1, 7, BASE)}\n".encode() + b"\xff\n"))
+
+    with pytest.raises(XccError, match="is zstd-compressed and holds lines that are not UTF-8"):
+        sessionize(events, tmp_path / "out")
 
 
 def test_a_truncated_gzip_file_is_one_clear_error(tmp_path: Path) -> None:

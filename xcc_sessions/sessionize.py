@@ -21,6 +21,8 @@ The rules (the contract; the README and the tests state them the same way):
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import re
@@ -337,22 +339,30 @@ def _lower_cased_types(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_any_text(events: Path, scratch: Path) -> _Read:
-    """`_read`, also for a file with lines that are not UTF-8 (Polars' reader refuses those).
+    """`_read`, also for a file with lines that are not UTF-8 (Polars' reader refuses those) or
+    that starts with a UTF-8 byte order mark (RFC 8259 lets a reader ignore one; Windows tools
+    write it, and Polars would reject line 1 for it).
 
-    Such a file is copied with each of those lines left empty, so that line numbers hold; the
-    empty lines are then counted as rejected (invalid_utf8), not blank.
+    Such a file is copied, decompressed, without its mark and with each non-UTF-8 line left
+    empty, so that line numbers hold; the empty lines are then counted as rejected
+    (invalid_utf8), not blank.
     """
     try:
-        return _read(events)
+        if not _starts_with_bom(events):
+            return _read(events)
     except pl.exceptions.ComputeError as error:
         if "utf8" not in str(error).lower().replace("-", ""):
             raise
-    except OSError as error:  # a truncated gzip file, say: Polars reads it as it decompresses
-        raise XccError(f"cannot read {events}: {error.strerror or error}") from None
+    except (OSError, EOFError) as error:  # a truncated gzip file, say
+        raise XccError(
+            f"cannot read {events}: {getattr(error, 'strerror', None) or error}"
+        ) from None
     invalid: list[tuple[int, str]] = []
     try:
-        with events.open("rb") as source, scratch.open("wb") as copy:
+        with _open_decompressed(events) as source, scratch.open("wb") as copy:
             for number, raw in enumerate(source, start=1):
+                if number == 1:
+                    raw = raw.removeprefix(_BOM)
                 try:
                     raw.decode("utf-8")
                     copy.write(raw)
@@ -361,8 +371,9 @@ def _read_any_text(events: Path, scratch: Path) -> _Read:
                     invalid.append((number, text))
                     copy.write(b"\n")
         read = _read(scratch)
-    except OSError as error:
-        raise XccError(f"cannot copy {events} into {scratch}: {error.strerror or error}") from None
+    except (OSError, EOFError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise XccError(f"cannot copy {events} into {scratch}: {reason}") from None
     finally:
         scratch.unlink(missing_ok=True)
     bad = pl.DataFrame(
@@ -380,6 +391,35 @@ def _read_any_text(events: Path, scratch: Path) -> _Read:
         accepted=read.accepted,
         logged_in=read.logged_in,
     )
+
+
+_BOM = b"\xef\xbb\xbf"
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _starts_with_bom(events: Path) -> bool:
+    """Whether the text of `events` (gzip decompressed) starts with a UTF-8 byte order mark."""
+    with events.open("rb") as file:
+        head = file.read(len(_BOM))
+    if head.startswith(_GZIP_MAGIC):
+        with gzip.open(events, "rb") as text:
+            head = text.read(len(_BOM))
+    return head == _BOM
+
+
+def _open_decompressed(events: Path) -> io.BufferedIOBase:
+    """`events` opened for reading its lines as Polars reads them: gzip decompressed."""
+    with events.open("rb") as file:
+        magic = file.read(len(_ZSTD_MAGIC))
+    if magic.startswith(_GZIP_MAGIC):
+        return gzip.open(events, "rb")
+    if magic == _ZSTD_MAGIC:
+        raise XccError(
+            f"{events} is zstd-compressed and holds lines that are not UTF-8 or a byte order "
+            "mark: decompress it (zstd -d) and sessionize the result"
+        )
+    return events.open("rb")
 
 
 def sessionize_events(events: pl.LazyFrame, gap: timedelta) -> pl.LazyFrame:
