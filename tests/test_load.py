@@ -37,7 +37,7 @@ from xcc_sessions.generate import generate_events
 from xcc_sessions.load import (
     SCHEMA_QUERIES,
     LoadResult,
-    _interrupts_deferred,
+    _signals_deferred,
     load,
     load_sessionized,
 )
@@ -598,7 +598,7 @@ def test_ctrl_c_during_a_commit_lets_it_finish_then_stops() -> None:
     committed = []
 
     def commit() -> None:
-        with _interrupts_deferred():
+        with _signals_deferred():
             signal.raise_signal(signal.SIGINT)  # to this thread, at once: as Ctrl+C in a commit
             committed.append("the block ran to its end")
 
@@ -986,12 +986,13 @@ def test_a_file_where_the_duckdb_folder_should_be_is_named(
     tmp_path: Path, awkward_output: Path
 ) -> None:
     (tmp_path / "data").write_text("")
+    database = tmp_path / "data" / "duckdb" / "x.db"
 
-    result = runner.invoke(app, ["load", str(awkward_output), "-d", str(tmp_path / "data/x.db")])
+    result = runner.invoke(app, ["load", str(awkward_output), "-d", str(database)])
 
     assert (result.exit_code, result.stderr) == (
         1,
-        f"Error: cannot create the folder {tmp_path / 'data'}: a file is in the way\n",
+        f"Error: cannot create the folder {database.parent}: {tmp_path / 'data'} is a file\n",
     )
 
 

@@ -47,7 +47,7 @@ def test_both_engines_answer_a_query_alike(tmp_path: Path, postgres_url: str) ->
     for database in engines:
         write_sessions(database, referrer_sessions())
 
-    duckdb_rows, postgres_rows = (read_query(db, SESSIONS_PER_REFERRER).rows() for db in engines)
+    duckdb_rows, postgres_rows = (read_query(db, SESSIONS_PER_REFERRER).rows for db in engines)
 
     assert (
         duckdb_rows
@@ -67,7 +67,7 @@ def test_a_query_cannot_change_the_data(database: Database) -> None:
     with pytest.raises(XccError, match="read-only"):
         read_query(database, "delete from sessions")
 
-    assert read_query(database, "select count(*) as n from sessions")["n"].item() == len(sessions)
+    assert read_query(database, "select count(*) from sessions").rows == [(len(sessions),)]
 
 
 def test_a_failing_statement_is_one_line_naming_the_engines_reason(database: Database) -> None:
@@ -76,7 +76,8 @@ def test_a_failing_statement_is_one_line_naming_the_engines_reason(database: Dat
     with pytest.raises(XccError) as raised:
         read_query(database, "select\nsession_idd\nfrom sessions")
 
-    assert re.fullmatch(r"the query failed: [^\n]*session_idd[^\n]*", str(raised.value))
+    # One line, without the excerpt of the query that points a caret at a column.
+    assert re.fullmatch(r"the query failed: (?!.*LINE)[^\n]*session_idd[^\n]*", str(raised.value))
 
 
 def test_columns_that_share_a_name_are_numbered(database: Database) -> None:
@@ -87,9 +88,19 @@ def test_columns_that_share_a_name_are_numbered(database: Database) -> None:
     assert result.columns == ["n", "n_2", "n_3"]
 
 
-def test_an_empty_query_is_refused(database: Database) -> None:
-    with pytest.raises(XccError, match="the query is empty"):
-        read_query(database, " \n ")
+@pytest.mark.parametrize("sql", [" \n ", "/* nothing */", "-- nothing\n"])
+def test_text_without_a_statement_is_refused(database: Database, sql: str) -> None:
+    write_sessions(database, worked_example())
+
+    with pytest.raises(XccError, match=r"give one SQL statement \(found none\)"):
+        read_query(database, sql)
+
+
+def test_several_statements_are_refused(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    with pytest.raises(XccError, match=r"give one SQL statement \(found several\)"):
+        read_query(database, "select 1; select 2")
 
 
 def test_a_missing_duckdb_file_is_named_and_not_created(tmp_path: Path) -> None:
@@ -109,7 +120,7 @@ def test_a_duckdb_file_is_let_go_after_the_query(tmp_path: Path) -> None:
     with duckdb.connect(database.location) as writer:  # fails while a reader holds the file
         writer.execute("delete from sessions")
 
-    assert read_query(database, "select count(*) as n from sessions")["n"].item() == 0
+    assert read_query(database, "select count(*) from sessions").rows == [(0,)]
 
 
 def test_csv_holds_every_row_with_iso_times(database: Database) -> None:
@@ -142,22 +153,32 @@ def test_json_is_an_array_of_objects_with_iso_times(database: Database) -> None:
     ]
 
 
-def test_the_table_shows_every_column_and_row(database: Database) -> None:
-    write_sessions(database, referrer_sessions())
+def test_json_holds_intervals_in_seconds_arrays_as_arrays_and_nan_as_null(
+    database: Database,
+) -> None:
+    write_sessions(database, customer(7, [10]))
+    sql = (
+        "select ended_at - started_at as took, array[1, 2] as pair,"
+        " cast('NaN' as double precision) as nan from sessions"
+    )
 
-    output = invoke(database, SESSIONS_PER_REFERRER)
+    output = invoke(database, sql, "-f", "json")
 
-    rows = [
-        [cell.strip("│ ") for cell in line.split("┆")]
-        for line in output.splitlines()
-        if "┆" in line
-    ]
-    assert rows == [
-        ["referrer", "sessions", "orders"],
-        ["https://duckduckgo.com", "2", "1"],
-        ["https://gonzalez.com", "1", "0"],
-        ["null", "1", "0"],
-    ]
+    assert json.loads(output) == [{"took": 600.0, "pair": [1, 2], "nan": None}]
+
+
+def test_the_table_shows_every_row_aligned_and_counts_them(database: Database) -> None:
+    write_sessions(database, customer(7, [10] * 12))
+
+    output = invoke(database, "select session_index, event_count from sessions order by 1")
+
+    header, rule, *rows, count = output.splitlines()
+    assert (header, rule, rows, count) == (
+        "session_index | event_count",
+        "--------------+------------",
+        [f"{index:>13} | {3:>11}" for index in range(1, 13)],
+        "(12 rows)",
+    )
 
 
 def test_a_dash_reads_the_query_from_stdin(database: Database) -> None:

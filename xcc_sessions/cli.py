@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import shutil
 import signal
 import sys
 import time
@@ -504,39 +503,36 @@ def query_command(
     Example: xcc-sessions query "select * from load_runs" -f json
 
     For the DuckDB file no client needs installing; the same SQL runs on PostgreSQL. The tables
-    and example queries are in docs/schema.md. The connection is read-only: a query cannot
-    change the data. json prints an array of objects, one per row.
+    and example queries are in the project's docs/schema.md. The connection is read-only: a
+    query cannot change the loaded tables. csv: NULL is an empty field. json: an array of
+    objects, one per row, times in ISO 8601, intervals in seconds. SQL that starts with -
+    (a -- comment) goes last, after a --: xcc-sessions query -f csv -- SQL.
     """
-    import polars as pl
-
     from xcc_sessions.query import read_query
 
     statement = sys.stdin.read() if sql == "-" else sql
     result = read_query(resolve_database(database_url), statement)
     if output_format == "csv":
-        typer.echo(result.write_csv(), nl=False)
+        typer.echo(result.as_csv(), nl=False)
     elif output_format == "json":
-        # ISO 8601 times, as in the csv (Polars' JSON writes a space for the T).
-        typer.echo(result.with_columns(pl.col(pl.Datetime).dt.to_string("iso:strict")).write_json())
+        typer.echo(result.as_json())
     else:
-        with pl.Config(
-            tbl_rows=-1,
-            tbl_cols=-1,
-            tbl_hide_dataframe_shape=True,
-            tbl_hide_column_data_types=True,
-            tbl_hide_dtype_separator=True,
-            fmt_str_lengths=200,
-            tbl_width_chars=shutil.get_terminal_size().columns,
-        ):
-            typer.echo(result)
-
-
-def _stop_on_sigterm(signal_number: int, _frame: object) -> None:
-    # Python's default for SIGTERM ends the process on the spot; as an exception, it runs the
-    # clean-ups that Ctrl+C runs (a half-written file removed, a transaction rolled back).
-    raise SystemExit(128 + signal_number)
+        typer.echo(result.as_table())
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    app(prog_name="xcc-sessions")
+    terminated: list[int] = []
+
+    def stop(signal_number: int, _frame: object) -> None:
+        # Python's default for SIGTERM ends the process on the spot; as an exception, it runs
+        # the clean-ups that Ctrl+C runs (a half-written file removed, a transaction rolled back).
+        terminated.append(signal_number)
+        raise SystemExit(128 + signal_number)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        app(prog_name="xcc-sessions")
+    except SystemExit as stopped:
+        if terminated and stopped.code == 130:  # DuckDB reports any signal as an interrupt
+            raise SystemExit(128 + terminated[0]) from None
+        raise

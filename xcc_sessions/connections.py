@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,8 +85,9 @@ def connect_duckdb(
             connection = duckdb.connect(path, read_only=read_only)
             break
         except (FileExistsError, NotADirectoryError):
+            in_the_way = next(folder for folder in reversed(path.parents) if folder.is_file())
             raise XccError(
-                f"cannot create the folder {path.parent}: a file is in the way"
+                f"cannot create the folder {path.parent}: {in_the_way} is a file"
             ) from None
         except OSError as error:
             raise XccError(f"cannot create {path.parent}: {error.strerror or error}") from None
@@ -96,6 +99,18 @@ def connect_duckdb(
     # DuckDB draws a progress bar on stdout for long statements; stdout is for results.
     connection.execute("set enable_progress_bar = false")
     return connection
+
+
+@contextmanager
+def ctrl_c_as_keyboard_interrupt() -> Iterator[None]:
+    """DuckDB answers Ctrl+C (and SIGTERM) in a statement with RuntimeError("Query
+    interrupted"): raise the KeyboardInterrupt that the command line ends on, with exit 130."""
+    try:
+        yield
+    except RuntimeError as error:
+        if "interrupted" not in str(error):
+            raise
+        raise KeyboardInterrupt from None
 
 
 def not_a_duckdb_file(path: Path) -> bool:

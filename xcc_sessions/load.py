@@ -43,6 +43,7 @@ from xcc_sessions.connections import (
     PostgresConnection,
     connect_duckdb,
     connect_postgres,
+    ctrl_c_as_keyboard_interrupt,
     duckdb_reason,
     postgres_reason,
 )
@@ -465,48 +466,52 @@ def _load_duckdb(
     with step("connect"):
         connection = connect_duckdb(database)
     try:
-        with step("prepare"):
-            connection.begin()
-            for name in ("duckdb_drop_events", "duckdb_drop_sessions", *DUCKDB_TABLES):
-                connection.execute(load_query(name))
-        with step("insert sessions"):
-            sessions = _inserted(connection, "duckdb_insert_sessions", output.sessions)
-        with step("insert events"):
-            events = _inserted(connection, "duckdb_insert_events", output.events)
-        run = _load_run(output.summary, sessions, events, started)
-        inserted = connection.execute(load_query("insert_load_run"), astuple(run)).fetchone()
-        with step("commit"), _interrupts_deferred():
-            connection.commit()
+        with ctrl_c_as_keyboard_interrupt():
+            with step("prepare"):
+                connection.begin()
+                for name in ("duckdb_drop_events", "duckdb_drop_sessions", *DUCKDB_TABLES):
+                    connection.execute(load_query(name))
+            with step("insert sessions"):
+                sessions = _inserted(connection, "duckdb_insert_sessions", output.sessions)
+            with step("insert events"):
+                events = _inserted(connection, "duckdb_insert_events", output.events)
+            run = _load_run(output.summary, sessions, events, started)
+            inserted = connection.execute(load_query("insert_load_run"), astuple(run)).fetchone()
+            with step("commit"), _signals_deferred():
+                connection.commit()
     except duckdb.Error as error:
         raise XccError(
             f"loading into {database.display} failed, its data is unchanged: {duckdb_reason(error)}"
         ) from None
-    except RuntimeError as error:
-        # DuckDB answers Ctrl+C with RuntimeError("Query interrupted"): stop as Ctrl+C does.
-        if "interrupted" not in str(error):
-            raise
-        raise KeyboardInterrupt from None
     finally:
         connection.close()  # without a commit, closing rolls the transaction back
     return _run_id(inserted), sessions, events
 
 
+#: What stops the command line: Ctrl+C, and SIGTERM (`cli.main` makes it an exception).
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Ctrl+C waits for the block to end, then stops the program as usual. DuckDB's commit,
-    interrupted, could still land and then report a failure; deferred, it lands and the
-    program stops after it."""
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl+C and SIGTERM wait for the block to end, then take effect as usual. DuckDB's
+    commit, interrupted, could still land and then report a failure; deferred, it lands and
+    the program stops after it."""
     if threading.current_thread() is not threading.main_thread():  # no signals there
         yield
         return
     received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, _frame: received.append(number))
+    previous = {
+        stop: signal.signal(stop, lambda number, _frame: received.append(number))
+        for stop in _STOP_SIGNALS
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
+    for number in dict.fromkeys(received):
+        signal.raise_signal(number)
 
 
 def _inserted(connection: duckdb.DuckDBPyConnection, name: str, path: Path) -> int:

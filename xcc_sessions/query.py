@@ -2,47 +2,99 @@
 
 An analyst on the embedded DuckDB default has no database client installed; this runs their
 query with the engines the tool already has. The connection is read-only on both engines, so a
-query can never change the loaded data, and a DuckDB file is held only while the query runs
-(a reader holding it would block the next load).
+query cannot change the loaded tables, and a DuckDB file is held only while the query runs (a
+reader holding it would block the next load). The result is written as text by the standard
+library, which prints any value either engine returns (an interval, a uuid, an array, NaN).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import math
 import re
 from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import polars as pl
 import psycopg
 
 from xcc_sessions.connections import (
     connect_duckdb,
     connect_postgres,
+    ctrl_c_as_keyboard_interrupt,
     duckdb_reason,
     postgres_reason,
 )
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
 
-__all__ = ["read_query"]
+__all__ = ["QueryResult", "read_query"]
+
+_EMPTY_QUERY = psycopg.pq.ExecStatus.EMPTY_QUERY  # text with no statement: only a comment, say
 
 
-def read_query(database: Database, sql: str) -> pl.DataFrame:
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's column names (made unique: count, count_2) and rows, as the engine typed them."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def as_csv(self) -> str:
+        """A header and a line per row; NULL is an empty field."""
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(self.columns)
+        writer.writerows([_text(value) for value in row] for row in self.rows)
+        return text.getvalue()
+
+    def as_json(self) -> str:
+        """An array of objects, one per row: times in ISO 8601, intervals in seconds, numbers as
+        numbers (NaN and infinities as null, which JSON lacks)."""
+        records = [dict(zip(self.columns, map(_plain, row), strict=True)) for row in self.rows]
+        return json.dumps(records, ensure_ascii=False)
+
+    def as_table(self) -> str:
+        """Aligned columns as psql prints them, numbers to the right, then the row count."""
+        cells = [[_text(value) for value in row] for row in self.rows]
+        widths = [
+            max([len(name), *(len(row[index]) for row in cells)])
+            for index, name in enumerate(self.columns)
+        ]
+        numeric = [
+            bool(self.rows) and all(_is_number(row[index]) for row in self.rows)
+            for index in range(len(self.columns))
+        ]
+
+        def line(values: list[str]) -> str:
+            return " | ".join(
+                value.rjust(width) if right else value.ljust(width)
+                for value, width, right in zip(values, widths, numeric, strict=True)
+            ).rstrip()
+
+        rule = "-+-".join("-" * width for width in widths)
+        count = f"({len(self.rows)} row{'' if len(self.rows) == 1 else 's'})"
+        return "\n".join([line(self.columns), rule, *map(line, cells), count])
+
+
+def read_query(database: Database, sql: str) -> QueryResult:
     """The result of one SQL statement, run in a read-only connection to `database`.
 
-    Values keep the engine's types (PostgreSQL's `avg` is numeric, DuckDB's a double). Columns
-    that share a name (PostgreSQL calls both of `count(*), count(x)` "count") get `_2`, `_3`.
-    A missing DuckDB file, an unreachable server or a failing statement raise `XccError`.
+    A missing DuckDB file, an unreachable server, a statement that fails, and text that holds
+    no statement or several raise `XccError`.
     """
-    if not sql.strip():
-        raise XccError("the query is empty: give a SQL statement, or - to read one from stdin")
     if database.engine == "duckdb":
         return _read_duckdb(database, sql)
     return _read_postgres(database, sql)
 
 
-def _read_duckdb(database: Database, sql: str) -> pl.DataFrame:
+def _read_duckdb(database: Database, sql: str) -> QueryResult:
     if not Path(database.location).is_file():
         raise XccError(
             f"no DuckDB database at {database.display}: load one first (xcc-sessions run, "
@@ -50,30 +102,40 @@ def _read_duckdb(database: Database, sql: str) -> pl.DataFrame:
         )
     connection = connect_duckdb(database, read_only=True)
     try:
-        result = connection.execute(sql)
-        if result.description is None:
-            return pl.DataFrame()
-        names = _unique([column[0] for column in result.description])
-        return pl.DataFrame(result.fetchall(), schema=names, orient="row", infer_schema_length=None)
+        with ctrl_c_as_keyboard_interrupt():
+            _check_one_statement(len(connection.extract_statements(sql)))
+            result = connection.execute(sql)
+            names = [column[0] for column in result.description or []]
+            return QueryResult(_unique(names), result.fetchall() if names else [])
     except duckdb.Error as error:
         raise XccError(f"the query failed: {_without_excerpt(duckdb_reason(error))}") from None
     finally:
         connection.close()
 
 
-def _read_postgres(database: Database, sql: str) -> pl.DataFrame:
+def _read_postgres(database: Database, sql: str) -> QueryResult:
+    if not sql.strip():
+        _check_one_statement(0)
     with connect_postgres(database) as connection:
         connection.read_only = True
         try:
-            # As bytes: psycopg types a str query as a literal of the program's own.
-            cursor = connection.execute(sql.encode())
+            cursor = connection.execute(sql)
+            names = [column.name for column in cursor.description or []]
+            rows = cursor.fetchall() if names else []
+            if cursor.pgresult is not None and cursor.pgresult.status == _EMPTY_QUERY:
+                _check_one_statement(0)
+            if cursor.nextset():
+                _check_one_statement(2)
         except psycopg.Error as error:
             reason = _without_excerpt(postgres_reason(error, database))
             raise XccError(f"the query failed: {reason}") from None
-        if cursor.description is None:
-            return pl.DataFrame()
-        names = _unique([column.name for column in cursor.description])
-        return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
+        return QueryResult(_unique(names), rows)
+
+
+def _check_one_statement(count: int) -> None:
+    if count != 1:
+        found = "none" if count == 0 else "several"
+        raise XccError(f"give one SQL statement (found {found}), or - to read it from stdin")
 
 
 def _without_excerpt(reason: str) -> str:
@@ -90,3 +152,42 @@ def _unique(names: list[str]) -> list[str]:
         seen[name] += 1
         unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
     return unique
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    )
+
+
+def _text(value: Any) -> str:
+    """A value as a CSV field or table cell: NULL empty, times in ISO 8601."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview | dict | list | tuple):
+        return json.dumps(_plain(value), ensure_ascii=False)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON can hold it."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float | Decimal):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"\\x{bytes(value).hex()}"
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return str(value)
