@@ -20,6 +20,7 @@ chunk, in bounded memory.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -222,8 +223,7 @@ def generate_events(
     customers_per_chunk = max(
         1, min(MAX_CUSTOMERS_PER_CHUNK, math.ceil(lines / _LINES_PER_CUSTOMER))
     )
-    # One name, not one per process: a file left by a run killed mid-write is replaced by the next.
-    partial = output.with_name(f".{output.name}.part")
+    partial = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         file = partial.open("wb")
