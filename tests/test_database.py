@@ -43,6 +43,12 @@ def test_display_masks_the_password() -> None:
     assert database.display == "postgresql://analyst:***@db:5432/shop"
 
 
+def test_display_masks_a_password_given_as_a_parameter() -> None:
+    database = resolve_database("postgresql:///shop?host=db&password=s3cret&sslmode=require")
+
+    assert database.display == "postgresql:///shop?host=db&password=***&sslmode=require"
+
+
 @pytest.mark.parametrize(
     "url", ["mysql://analyst:s3cret@db/shop", "postgresq://analyst:s3cret@db/shop"]
 )

@@ -65,7 +65,9 @@ def resolve_database(url: str | None = None) -> Database:
 
 
 def redact_url(url: str) -> str:
-    """`url` with any password replaced by ***."""
+    """`url` with any password replaced by ***, in its user part or as a `password=` parameter
+    (libpq takes both)."""
+    url = _PASSWORD_PARAMETER.sub(r"\1***", url)
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -74,3 +76,6 @@ def redact_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+_PASSWORD_PARAMETER = re.compile(r"(?i)([?&]password=)[^&#]*")
