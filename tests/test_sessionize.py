@@ -579,7 +579,7 @@ def test_a_copy_left_by_a_stopped_run_is_removed_by_the_next(tmp_path: Path) -> 
     assert sorted(path.name for path in output.iterdir()) == sorted(OUTPUT_FILES)
 
 
-def test_a_pipe_is_refused_before_anything_reads_it(tmp_path: Path) -> None:
+def test_a_pipe_is_refused_in_one_clear_line(tmp_path: Path) -> None:
     events = write(tmp_path, [line(1, 7, BASE)])
 
     piped = subprocess.run(
@@ -591,8 +591,8 @@ def test_a_pipe_is_refused_before_anything_reads_it(tmp_path: Path) -> None:
 
     assert (piped.returncode, piped.stderr.decode()) == (
         1,
-        "Error: /dev/stdin is not a regular file (a pipe can be read only once); save the "
-        "events to a file\n",
+        "Error: /dev/stdin is not a regular file (a pipe or a device can be read only once); "
+        "save the events to a file\n",
     )
 
 

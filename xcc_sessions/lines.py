@@ -244,7 +244,8 @@ def _stored_string(text: str) -> str:
 
 
 def _scalar(value: Any) -> Any:
-    """A payload value as the fast path would see it: containers and non-finite numbers null."""
+    """A payload value as the fast path would see it (containers and non-finite numbers null),
+    strings as stored (`_stored_string`)."""
     if isinstance(value, str):
         return _stored_string(value)
     if isinstance(value, float) and not math.isfinite(value):

@@ -506,8 +506,8 @@ def _input_size(events: Path) -> int:
             raise XccError(f"{events} is a directory; give the NDJSON events file")
         if events.exists() and not events.is_file():
             raise XccError(
-                f"{events} is not a regular file (a pipe can be read only once); save the "
-                "events to a file"
+                f"{events} is not a regular file (a pipe or a device can be read only once); "
+                "save the events to a file"
             )
         with events.open("rb"):
             return events.stat().st_size
