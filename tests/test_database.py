@@ -44,9 +44,9 @@ def test_display_masks_the_password() -> None:
 
 
 def test_display_masks_a_password_given_as_a_parameter() -> None:
-    database = resolve_database("postgresql:///shop?host=db&password=s3cret&sslmode=require")
+    database = resolve_database("postgresql:///shop?host=db&password=s3cret&sslpassword=k3y")
 
-    assert database.display == "postgresql:///shop?host=db&password=***&sslmode=require"
+    assert database.display == "postgresql:///shop?host=db&password=***&sslpassword=***"
 
 
 @pytest.mark.parametrize(

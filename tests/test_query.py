@@ -96,11 +96,44 @@ def test_text_without_a_statement_is_refused(database: Database, sql: str) -> No
         read_query(database, sql)
 
 
-def test_several_statements_are_refused(database: Database) -> None:
-    write_sessions(database, worked_example())
+def test_text_of_several_statements_is_refused_before_any_runs(database: Database) -> None:
+    sessions = worked_example()
+    write_sessions(database, sessions)
 
     with pytest.raises(XccError, match=r"give one SQL statement \(found several\)"):
-        read_query(database, "select 1; select 2")
+        read_query(database, "commit; delete from sessions")
+
+    assert read_query(database, "select count(*) from sessions").rows == [(len(sessions),)]
+
+
+def test_csv_writes_intervals_in_seconds_and_decimals_without_exponents(
+    database: Database,
+) -> None:
+    write_sessions(database, customer(7, [10]))
+    sql = (
+        "select ended_at - started_at as took, cast(0.0000001 as decimal(18, 9)) as small"
+        " from sessions"
+    )
+
+    output = invoke(database, sql, "-f", "csv")
+
+    assert output == "took,small\n600.0,0.000000100\n"
+
+
+def test_the_table_keeps_a_row_on_one_line_aligned_for_wide_characters(
+    database: Database,
+) -> None:
+    write_sessions(database, customer(7, [10]))
+    sql = "select 'x' || chr(10) || 'y' as note, '東京' as city, 1 as n from sessions"
+
+    output = invoke(database, sql)
+
+    assert output.splitlines() == [
+        "note | city | n",
+        "-----+------+--",
+        "x\\ny | 東京 | 1",
+        "(1 row)",
+    ]
 
 
 def test_a_missing_duckdb_file_is_named_and_not_created(tmp_path: Path) -> None:

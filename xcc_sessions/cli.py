@@ -504,9 +504,10 @@ def query_command(
 
     For the DuckDB file no client needs installing; the same SQL runs on PostgreSQL. The tables
     and example queries are in the project's docs/schema.md. The connection is read-only: a
-    query cannot change the loaded tables. csv: NULL is an empty field. json: an array of
-    objects, one per row, times in ISO 8601, intervals in seconds. SQL that starts with -
-    (a -- comment) goes last, after a --: xcc-sessions query -f csv -- SQL.
+    query cannot change the loaded tables. Times are written in ISO 8601, intervals in
+    seconds; csv writes NULL as an empty field; json writes an array of objects, one per row,
+    numbers as doubles (NaN and numbers beyond a double as null). SQL that starts with - (a --
+    comment) goes last, after a --: xcc-sessions query -f csv -- SQL.
     """
     from xcc_sessions.query import read_query
 

@@ -84,11 +84,10 @@ def connect_duckdb(
                 path.parent.mkdir(parents=True, exist_ok=True)
             connection = duckdb.connect(path, read_only=read_only)
             break
-        except (FileExistsError, NotADirectoryError):
-            in_the_way = next(folder for folder in reversed(path.parents) if folder.is_file())
-            raise XccError(
-                f"cannot create the folder {path.parent}: {in_the_way} is a file"
-            ) from None
+        except (FileExistsError, NotADirectoryError) as error:
+            in_the_way = [folder for folder in reversed(path.parents) if folder.is_file()]
+            reason = f"{in_the_way[0]} is a file" if in_the_way else error.strerror
+            raise XccError(f"cannot create the folder {path.parent}: {reason}") from None
         except OSError as error:
             raise XccError(f"cannot create {path.parent}: {error.strerror or error}") from None
         except duckdb.Error as error:

@@ -78,4 +78,4 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
-_PASSWORD_PARAMETER = re.compile(r"(?i)([?&]password=)[^&#]*")
+_PASSWORD_PARAMETER = re.compile(r"(?i)([?&](?:ssl)?password=)[^&#]*")

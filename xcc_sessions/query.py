@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -62,9 +63,9 @@ class QueryResult:
 
     def as_table(self) -> str:
         """Aligned columns as psql prints them, numbers to the right, then the row count."""
-        cells = [[_text(value) for value in row] for row in self.rows]
+        cells = [[_cell(value) for value in row] for row in self.rows]
         widths = [
-            max([len(name), *(len(row[index]) for row in cells)])
+            max([_width(name), *(_width(row[index]) for row in cells)])
             for index, name in enumerate(self.columns)
         ]
         numeric = [
@@ -74,7 +75,7 @@ class QueryResult:
 
         def line(values: list[str]) -> str:
             return " | ".join(
-                value.rjust(width) if right else value.ljust(width)
+                _pad(value, width, right)
                 for value, width, right in zip(values, widths, numeric, strict=True)
             ).rstrip()
 
@@ -119,13 +120,17 @@ def _read_postgres(database: Database, sql: str) -> QueryResult:
     with connect_postgres(database) as connection:
         connection.read_only = True
         try:
-            cursor = connection.execute(sql)
+            # Prepared, the text is one statement or none runs: unprepared, "commit; delete
+            # ..." would end the read-only transaction and run the rest.
+            cursor = connection.execute(sql, prepare=True)
             names = [column.name for column in cursor.description or []]
             rows = cursor.fetchall() if names else []
             if cursor.pgresult is not None and cursor.pgresult.status == _EMPTY_QUERY:
                 _check_one_statement(0)
-            if cursor.nextset():
+        except psycopg.errors.SyntaxError as error:
+            if "multiple commands" in str(error):
                 _check_one_statement(2)
+            raise XccError(f"the query failed: {_without_excerpt(str(error))}") from None
         except psycopg.Error as error:
             reason = _without_excerpt(postgres_reason(error, database))
             raise XccError(f"the query failed: {reason}") from None
@@ -135,7 +140,7 @@ def _read_postgres(database: Database, sql: str) -> QueryResult:
 def _check_one_statement(count: int) -> None:
     if count != 1:
         found = "none" if count == 0 else "several"
-        raise XccError(f"give one SQL statement (found {found}), or - to read it from stdin")
+        raise XccError(f"give one SQL statement (found {found})")
 
 
 def _without_excerpt(reason: str) -> str:
@@ -161,16 +166,39 @@ def _is_number(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    """A value as a CSV field or table cell: NULL empty, times in ISO 8601."""
+    """A value as a CSV field or table cell: NULL empty, as in JSON otherwise (times in ISO
+    8601, intervals in seconds) but decimals exact and without exponents."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview | dict | list | tuple):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict | list | tuple):
         return json.dumps(_plain(value), ensure_ascii=False)
-    return str(value)
+    plain = _plain(value)
+    if isinstance(plain, bool):
+        return "true" if plain else "false"
+    return str(value) if plain is None else str(plain)  # NaN and infinities as Python writes them
+
+
+def _cell(value: Any) -> str:
+    """A value as a table cell: on one line, its control characters escaped as in Python."""
+    text = _text(value)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: wide (East Asian) characters two, combining none."""
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    padding = " " * (width - _width(text))
+    return padding + text if right else text + padding
 
 
 def _plain(value: Any) -> Any:
