@@ -244,7 +244,11 @@ def generate_events(
     except OSError as error:
         raise _write_error(output, error) from None
     finally:
-        partial.unlink(missing_ok=True)
+        try:
+            partial.unlink(missing_ok=True)
+        except KeyboardInterrupt:  # Ctrl+C's second one: Polars raises one more after its own
+            partial.unlink(missing_ok=True)
+            raise
 
 
 def _write_error(output: Path, error: OSError) -> XccError:
