@@ -6,6 +6,10 @@ import csv
 import io
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -222,6 +226,32 @@ def test_a_dash_reads_the_query_from_stdin(database: Database) -> None:
     )
 
     assert output == "sessions\n4\n"
+
+
+LONG_QUERIES = {
+    "duckdb": "select sum(range) from range(100000000000)",  # DuckDB met no signal in it
+    "postgresql": "select pg_sleep(60)",
+}
+
+
+@pytest.mark.parametrize(("stop", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_a_long_query_at_once_with_its_exit_code(
+    database: Database, stop: signal.Signals, exit_code: int
+) -> None:
+    write_sessions(database, worked_example())
+    command = ["query", LONG_QUERIES[database.engine], "--database", database.location]
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "xcc_sessions", *command], stderr=subprocess.PIPE, text=True
+    ) as child:
+        try:
+            time.sleep(2)  # the query is running by then
+            child.send_signal(stop)
+            stopped = (child.wait(timeout=15), child.stderr.read() if child.stderr else "")
+        finally:
+            child.kill()  # a query that did not stop would run for minutes
+
+    assert stopped == (exit_code, "")
 
 
 def test_an_error_is_one_line_and_exit_code_1(database: Database) -> None:

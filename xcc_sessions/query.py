@@ -16,11 +16,13 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import psycopg
@@ -37,6 +39,7 @@ from xcc_sessions.errors import XccError
 
 __all__ = ["QueryResult", "read_query"]
 
+T = TypeVar("T")
 _EMPTY_QUERY = psycopg.pq.ExecStatus.EMPTY_QUERY  # text with no statement: only a comment, say
 
 
@@ -102,16 +105,38 @@ def _read_duckdb(database: Database, sql: str) -> QueryResult:
             "or sessionize then load), or name another with --database"
         )
     connection = connect_duckdb(database, read_only=True)
+
+    def run() -> QueryResult:
+        _check_one_statement(len(connection.extract_statements(sql)))
+        result = connection.execute(sql)
+        names = [column[0] for column in result.description or []]
+        return QueryResult(_unique(names), result.fetchall() if names else [])
+
     try:
         with ctrl_c_as_keyboard_interrupt():
-            _check_one_statement(len(connection.extract_statements(sql)))
-            result = connection.execute(sql)
-            names = [column[0] for column in result.description or []]
-            return QueryResult(_unique(names), result.fetchall() if names else [])
+            return _interruptible(connection, run)
     except duckdb.Error as error:
         raise XccError(f"the query failed: {_without_excerpt(duckdb_reason(error))}") from None
     finally:
         connection.close()
+
+
+def _interruptible(connection: duckdb.DuckDBPyConnection, run: Callable[[], T]) -> T:
+    """`run()`, DuckDB work, in a thread of its own while this one waits for it: DuckDB notices
+    Ctrl+C only between chunks of a result, so a long aggregation ran on; a waiting thread
+    takes the signal at once and interrupts DuckDB."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        done = worker.submit(run)
+        try:
+            return done.result()
+        except BaseException:  # Ctrl+C, or SIGTERM as cli.main raises it
+            while not done.done():  # a second signal (`uv run` passes one on) must not cut this
+                try:
+                    connection.interrupt()
+                    done.exception()
+                except BaseException:
+                    continue
+            raise
 
 
 def _read_postgres(database: Database, sql: str) -> QueryResult:
