@@ -74,14 +74,23 @@ def test_a_query_cannot_change_the_data(database: Database) -> None:
     assert read_query(database, "select count(*) from sessions").rows == [(len(sessions),)]
 
 
-def test_a_failing_statement_is_one_line_naming_the_engines_reason(database: Database) -> None:
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("select\nsession_idd\nfrom sessions", "session_idd"),
+        ("select\nsession_id from\nsessions where", "syntax error"),
+    ],
+)
+def test_a_failing_statement_is_one_line_naming_the_engines_reason(
+    database: Database, sql: str, reason: str
+) -> None:
     write_sessions(database, worked_example())
 
     with pytest.raises(XccError) as raised:
-        read_query(database, "select\nsession_idd\nfrom sessions")
+        read_query(database, sql)
 
     # One line, without the excerpt of the query that points a caret at a column.
-    assert re.fullmatch(r"the query failed: (?!.*LINE)[^\n]*session_idd[^\n]*", str(raised.value))
+    assert re.fullmatch(f"the query failed: (?!.*LINE)[^\n]*{reason}[^\n]*", str(raised.value))
 
 
 def test_columns_that_share_a_name_are_numbered(database: Database) -> None:

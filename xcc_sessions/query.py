@@ -152,11 +152,9 @@ def _read_postgres(database: Database, sql: str) -> QueryResult:
             rows = cursor.fetchall() if names else []
             if cursor.pgresult is not None and cursor.pgresult.status == _EMPTY_QUERY:
                 _check_one_statement(0)
-        except psycopg.errors.SyntaxError as error:
-            if "multiple commands" in str(error):
-                _check_one_statement(2)
-            raise XccError(f"the query failed: {_without_excerpt(str(error))}") from None
         except psycopg.Error as error:
+            if "cannot insert multiple commands" in str(error):
+                _check_one_statement(2)
             reason = _without_excerpt(postgres_reason(error, database))
             raise XccError(f"the query failed: {reason}") from None
         return QueryResult(_unique(names), rows)
