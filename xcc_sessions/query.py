@@ -22,20 +22,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import duckdb
 import psycopg
 
 from xcc_sessions.connections import (
     connect_duckdb,
     connect_postgres,
-    ctrl_c_as_keyboard_interrupt,
     duckdb_reason,
     postgres_reason,
 )
 from xcc_sessions.database import Database
 from xcc_sessions.errors import XccError
+
+if TYPE_CHECKING:
+    # Imported where used, so that a PostgreSQL query does not pay for importing DuckDB.
+    import duckdb
 
 __all__ = ["QueryResult", "read_query"]
 
@@ -99,6 +101,8 @@ def read_query(database: Database, sql: str) -> QueryResult:
 
 
 def _read_duckdb(database: Database, sql: str) -> QueryResult:
+    import duckdb
+
     if not Path(database.location).is_file():
         raise XccError(
             f"no DuckDB database at {database.display}: load one first (xcc-sessions run, "
@@ -113,8 +117,7 @@ def _read_duckdb(database: Database, sql: str) -> QueryResult:
         return QueryResult(_unique(names), result.fetchall() if names else [])
 
     try:
-        with ctrl_c_as_keyboard_interrupt():
-            return _interruptible(connection, run)
+        return _interruptible(connection, run)
     except duckdb.Error as error:
         raise XccError(f"the query failed: {_without_excerpt(duckdb_reason(error))}") from None
     finally:
