@@ -213,6 +213,58 @@ def test_json_holds_intervals_in_seconds_arrays_as_arrays_and_nan_as_null(
     assert json.loads(output) == [{"took": 600.0, "pair": [1, 2], "nan": None}]
 
 
+MANY_ROWS = 25_001  # more than two of the batches that csv and json are written in
+
+
+def test_csv_writes_a_result_of_many_batches_whole_and_in_order(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    output = invoke(database, f"select x from generate_series(1, {MANY_ROWS}) as t(x)", "-f", "csv")
+
+    assert output.splitlines() == ["x", *map(str, range(1, MANY_ROWS + 1))]
+
+
+def test_json_writes_a_result_of_many_batches_as_one_array(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    output = invoke(
+        database, f"select x from generate_series(1, {MANY_ROWS}) as t(x)", "-f", "json"
+    )
+
+    assert output == json.dumps([{"x": x} for x in range(1, MANY_ROWS + 1)]) + "\n"
+
+
+def test_json_of_no_rows_is_an_empty_array(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    output = invoke(database, "select * from sessions where false", "-f", "json")
+
+    assert output == "[]\n"
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json"])
+def test_a_reader_that_stops_early_ends_the_query_quietly(
+    database: Database, output_format: str
+) -> None:
+    write_sessions(database, worked_example())
+    sql = f"select x from generate_series(1, {MANY_ROWS * 40}) as t(x)"
+    command = ["query", sql, "-f", output_format, "--database", database.location]
+
+    with subprocess.Popen(
+        [sys.executable, "-m", "xcc_sessions", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        child.stdout.read(10)  # as `| head -c 10` does
+        child.stdout.close()
+        stopped = (child.wait(timeout=60), child.stderr.read())
+
+    assert stopped == (0, "")
+
+
 def test_the_table_shows_every_row_aligned_and_counts_them(database: Database) -> None:
     write_sessions(database, customer(7, [10] * 12))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import signal
 import sys
 import time
@@ -506,19 +507,27 @@ def query_command(
     and example queries are in the project's docs/schema.md. The connection is read-only: a
     query cannot change the loaded tables. Times are written in ISO 8601, intervals in
     seconds; csv writes NULL as an empty field; json writes an array of objects, one per row,
-    numbers as doubles (NaN and numbers beyond a double as null). SQL that starts with - (a --
-    comment) goes last, after a --: xcc-sessions query -f csv -- SQL.
+    numbers as doubles (NaN and numbers beyond a double as null). csv and json are written as
+    the rows arrive, so a result larger than memory can be exported. SQL that starts with - (a
+    -- comment) goes last, after a --: xcc-sessions query -f csv -- SQL.
     """
-    from xcc_sessions.query import read_query
+    from xcc_sessions.query import read_query, run_query, write_csv, write_json
 
     statement = sys.stdin.read() if sql == "-" else sql
-    result = read_query(resolve_database(database_url), statement)
-    if output_format == "csv":
-        typer.echo(result.as_csv(), nl=False)
-    elif output_format == "json":
-        typer.echo(result.as_json())
-    else:
-        typer.echo(result.as_table())
+    database = resolve_database(database_url)
+    if output_format == "table":
+        typer.echo(read_query(database, statement).as_table())
+        return
+    write = write_csv if output_format == "csv" else write_json
+    try:
+        # Written as fetched: an export larger than memory works.
+        run_query(database, statement, lambda columns, rows: write(columns, rows, sys.stdout))
+        if output_format == "json":
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader has read enough (`| head`): no error, and nothing left to flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def main() -> None:
