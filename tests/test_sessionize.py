@@ -5,13 +5,17 @@ Rule numbers refer to the module docstring of xcc_sessions.sessionize (the issue
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
+import io
 import json
+import lzma
 import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -545,6 +549,32 @@ def test_a_zstd_file_that_needs_a_copy_is_one_clear_error(tmp_path: Path) -> Non
     events.write_bytes(zstd_frame(f"{line(1, 7, BASE)}\n".encode() + b"\xff\n"))
 
     with pytest.raises(XccError, match="is zstd-compressed and holds lines that are not UTF-8"):
+        sessionize(events, tmp_path / "out")
+
+
+def zip_archive(content: bytes) -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as writer:
+        writer.writestr("events.json", content)
+    return archive.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("compress", "kind"),
+    [
+        (bz2.compress, "bzip2-compressed"),
+        (lzma.compress, "xz-compressed"),
+        (zip_archive, "a zip archive"),
+    ],
+    ids=["bzip2", "xz", "zip"],
+)
+def test_a_compression_that_polars_cannot_read_is_one_clear_error(
+    tmp_path: Path, compress: Callable[[bytes], bytes], kind: str
+) -> None:
+    events = tmp_path / "events.json.x"
+    events.write_bytes(compress(f"{line(1, 7, BASE)}\n".encode()))
+
+    with pytest.raises(XccError, match=f"^{re.escape(str(events))} is {kind}, which sessionize "):
         sessionize(events, tmp_path / "out")
 
 

@@ -213,8 +213,8 @@ def sessionize_command(
     than GAP; a gap of exactly GAP stays in the session. Reasons: invalid_utf8, invalid_json,
     not_an_object, missing_id, invalid_id, missing_type, invalid_type, missing_event,
     invalid_event, invalid_customer_id, missing_timestamp, invalid_timestamp
-    (xcc_sessions.lines.REASONS). EVENTS may be gzip- or zstd-compressed, and may start with a
-    UTF-8 byte order mark; it must be a file, not a pipe.
+    (xcc_sessions.lines.REASONS). EVENTS may be gzip- or zstd-compressed (bzip2, xz and zip
+    are refused), and may start with a UTF-8 byte order mark; it must be a file, not a pipe.
     --verbose also shows the first rejected lines.
     """
     from xcc_sessions.digest import FileDigest

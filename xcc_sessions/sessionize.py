@@ -185,6 +185,7 @@ def sessionize_in_memory(
     that `output_dir` can be written, so that a bad one fails before the work, not after."""
     started = time.perf_counter()
     size = _input_size(events)
+    _refuse_unreadable_compression(events)
     _prepare(output_dir)
     digest = digest or FileDigest(events)
     scratch = output_dir / ".events.utf8.partial"
@@ -515,6 +516,26 @@ def _input_size(events: Path) -> int:
         raise XccError(f"{events} does not exist; fetch it first (xcc-sessions fetch)") from None
     except OSError as error:
         raise XccError(f"cannot read {events}: {error.strerror}") from None
+
+
+# Compressions that Polars does not read, by their magic numbers (bzip2's with its first block's,
+# so that no line of text can be taken for it): their bytes would all be rejected as lines.
+_UNREADABLE_COMPRESSIONS: Final = (
+    (re.compile(rb"BZh[1-9]1AY&SY"), "bzip2-compressed", "bunzip2 -k"),
+    (re.compile(rb"\xfd7zXZ\x00"), "xz-compressed", "unxz -k"),
+    (re.compile(rb"PK\x03\x04"), "a zip archive", "unzip"),
+)
+
+
+def _refuse_unreadable_compression(events: Path) -> None:
+    with events.open("rb") as file:
+        head = file.read(10)
+    for magic, kind, command in _UNREADABLE_COMPRESSIONS:
+        if magic.match(head):
+            raise XccError(
+                f"{events} is {kind}, which sessionize does not read: decompress it "
+                f"({command} {events}), or give it plain, gzip- or zstd-compressed"
+            )
 
 
 def _prepare(output_dir: Path) -> None:
