@@ -450,7 +450,17 @@ def truncate(directory: Path) -> None:
     path.write_bytes(path.read_bytes()[:1000])
 
 
-DAMAGE = [orphan_event, duplicate_session, corrupt_page, truncate]
+def every_line_rejected(directory: Path) -> None:
+    """The output of no event file (an HTML error page, say): all it would load is nothing."""
+    SESSIONS.to_frame().write_parquet(directory / "sessions.parquet")
+    EVENTS.to_frame().write_parquet(directory / "events.parquet")
+    summary = json.loads((directory / "summary.json").read_text())
+    counts = {"anonymous": 0, "duplicates": 0, "events": 0, "customers": 0, "sessions": 0}
+    summary |= counts | {"rejected": summary["lines"] - summary["blank"]}
+    (directory / "summary.json").write_text(json.dumps(summary))
+
+
+DAMAGE = [orphan_event, duplicate_session, corrupt_page, truncate, every_line_rejected]
 
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=lambda damage: damage.__name__)
@@ -684,6 +694,21 @@ def test_a_run_in_memory_whose_files_fail_to_write_leaves_the_previous_data(
         load_sessionized(sessionized, database)
 
     assert (len(table(database, "events", EVENTS)), len(load_runs(database))) == (5, 1)
+
+
+def test_a_run_in_memory_of_no_event_file_writes_its_files_and_keeps_the_data(
+    database: Database, tmp_path: Path, awkward_output: Path
+) -> None:
+    load(awkward_output, database)
+    page = tmp_path / "events.json"
+    page.write_text("<html>\n<body>Service unavailable</body>\n</html>\n")
+    sessionized = sessionize_in_memory(page, tmp_path / "out")
+
+    with pytest.raises(XccError, match=f"^every line of {page} was rejected"):
+        load_sessionized(sessionized, database)
+
+    rejected = (tmp_path / "out" / "rejected.ndjson").read_text().splitlines()
+    assert (len(rejected), len(table(database, "events", EVENTS))) == (3, 5)
 
 
 def test_a_run_in_memory_writes_its_files_when_the_load_fails(

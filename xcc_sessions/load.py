@@ -112,6 +112,21 @@ SUMMARY_COUNTS = (
 OnStep = Callable[[str, float], None]
 
 
+class AllLinesRejectedError(XccError):
+    """Every line of the input but blank ones was rejected: no event file (an error page, say),
+    and loading its empty result would replace the data with nothing."""
+
+    def __init__(self, source: str, directory: Path) -> None:
+        super().__init__(
+            f"every line of {source} was rejected (see {directory / 'rejected.ndjson'}), so "
+            "nothing was loaded and the database keeps its data: is it the events file?"
+        )
+
+
+def _every_line_rejected(lines: int, blank: int, rejected: int) -> bool:
+    return rejected > 0 and rejected == lines - blank
+
+
 class _Steps:
     """Times the steps of a load for an `OnStep` listener: `with step("copy events"): ...`."""
 
@@ -211,6 +226,9 @@ def load_sessionized(
     that fails before the files' turn still writes them. DuckDB loads the written files, as
     `load` does: it reads Polars frames only through pyarrow, which is no dependency of ours.
     """
+    if _every_line_rejected(sessionized.lines, sessionized.blank, sessionized.rejected):
+        sessionized.write()  # rejected.ndjson says why
+        raise AllLinesRejectedError(str(sessionized.source), sessionized.output_dir)
     if database.engine != "postgresql":
         return sessionized.write(), load(sessionized.output_dir, database, on_step=on_step)
     summary: Summary | None = None
@@ -252,6 +270,8 @@ def read_output(directory: Path) -> SessionizeOutput:
     if not directory.is_dir():
         raise XccError(f"{directory} is not a directory: run `xcc-sessions sessionize` first")
     summary = _read_summary(directory / "summary.json")
+    if _every_line_rejected(summary["lines"], summary["blank"], summary["rejected"]):
+        raise AllLinesRejectedError(summary["input"]["path"], directory)
     sessions, events = directory / "sessions.parquet", directory / "events.parquet"
     _check_parquet(sessions, SESSIONS)
     _check_parquet(events, EVENTS)

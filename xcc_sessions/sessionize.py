@@ -162,12 +162,14 @@ def sessionize(
 @dataclass(frozen=True)
 class Sessionized:
     """A file sessionized in memory: the sessions and events frames of the outputs, the counts
-    of lines read and rejected (the summary's), and `write()`, which writes every output file to
-    `output_dir` and returns the summary."""
+    of lines read, blank and rejected (the summary's), and `write()`, which writes every output
+    file to `output_dir` and returns the summary."""
 
+    source: Path
     sessions: pl.DataFrame
     events: pl.DataFrame
     lines: int
+    blank: int
     rejected: int
     output_dir: Path
     write: Callable[[], Summary]
@@ -233,9 +235,11 @@ def sessionize_in_memory(
         return _write_outputs(output_dir, summarize, sessions_frame, events_frame, read.rejected)
 
     return Sessionized(
+        source=events,
         sessions=sessions_frame,
         events=events_frame,
         lines=read.lines,
+        blank=read.blank,
         rejected=read.rejected.height,
         output_dir=output_dir,
         write=write,
