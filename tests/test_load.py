@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -696,19 +697,38 @@ def test_a_run_in_memory_whose_files_fail_to_write_leaves_the_previous_data(
     assert (len(table(database, "events", EVENTS)), len(load_runs(database))) == (5, 1)
 
 
-def test_a_run_in_memory_of_no_event_file_writes_its_files_and_keeps_the_data(
-    database: Database, tmp_path: Path, awkward_output: Path
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("<html>\n<body>Service unavailable</body>\n</html>\n", "every line of {} was rejected"),
+        ("", "{} is empty"),
+    ],
+    ids=["error page", "empty"],
+)
+def test_a_run_in_memory_of_no_event_file_keeps_the_data(
+    database: Database, tmp_path: Path, awkward_output: Path, text: str, why: str
 ) -> None:
     load(awkward_output, database)
     page = tmp_path / "events.json"
-    page.write_text("<html>\n<body>Service unavailable</body>\n</html>\n")
+    page.write_text(text)
     sessionized = sessionize_in_memory(page, tmp_path / "out")
 
-    with pytest.raises(XccError, match=f"^every line of {page} was rejected"):
+    with pytest.raises(XccError, match=f"^{re.escape(why.format(page))}.*, so nothing was loaded"):
         load_sessionized(sessionized, database)
 
-    rejected = (tmp_path / "out" / "rejected.ndjson").read_text().splitlines()
-    assert (len(rejected), len(table(database, "events", EVENTS))) == (3, 5)
+    assert len(table(database, "events", EVENTS)) == 5
+
+
+def test_a_run_in_memory_of_no_event_file_writes_its_rejected_lines(
+    database: Database, tmp_path: Path
+) -> None:
+    page = tmp_path / "events.json"
+    page.write_text("<html>\n<body>Service unavailable</body>\n</html>\n")
+
+    with pytest.raises(XccError):
+        load_sessionized(sessionize_in_memory(page, tmp_path / "out"), database)
+
+    assert len((tmp_path / "out" / "rejected.ndjson").read_text().splitlines()) == 3
 
 
 def test_a_run_in_memory_writes_its_files_when_the_load_fails(

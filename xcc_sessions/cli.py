@@ -464,8 +464,8 @@ def load_command(
     meanwhile see the previous load or this one, never a mix, and a load that fails part-way
     leaves the previous data as it was. Each load adds a row to load_runs. PostgreSQL is loaded
     with binary COPY, DuckDB straight from the Parquet files. --verbose times each step. The
-    output of a file whose every line was rejected (no event file: an error page, say) is
-    refused, as it would replace the data with nothing.
+    output of a file with no valid line (an error page, an empty download) is refused, as it
+    would replace the data with nothing.
     """
 
     from xcc_sessions.load import load

@@ -112,19 +112,24 @@ SUMMARY_COUNTS = (
 OnStep = Callable[[str, float], None]
 
 
-class AllLinesRejectedError(XccError):
-    """Every line of the input but blank ones was rejected: no event file (an error page, say),
-    and loading its empty result would replace the data with nothing."""
+class NoValidLineError(XccError):
+    """The input held no valid line, only rejected or blank ones (an error page, an empty
+    download): no event file, and loading its empty result would replace the data with nothing.
+    """
 
-    def __init__(self, source: str, directory: Path) -> None:
+    def __init__(self, source: str, rejected: int, directory: Path) -> None:
+        why = (
+            f"every line of {source} was rejected (see {directory / 'rejected.ndjson'})"
+            if rejected
+            else f"{source} is empty"
+        )
         super().__init__(
-            f"every line of {source} was rejected (see {directory / 'rejected.ndjson'}), so "
-            "nothing was loaded and the database keeps its data: is it the events file?"
+            f"{why}, so nothing was loaded and the database keeps its data: is it the events file?"
         )
 
 
-def _every_line_rejected(lines: int, blank: int, rejected: int) -> bool:
-    return rejected > 0 and rejected == lines - blank
+def _no_valid_line(lines: int, blank: int, rejected: int) -> bool:
+    return lines - blank == rejected
 
 
 class _Steps:
@@ -226,9 +231,11 @@ def load_sessionized(
     that fails before the files' turn still writes them. DuckDB loads the written files, as
     `load` does: it reads Polars frames only through pyarrow, which is no dependency of ours.
     """
-    if _every_line_rejected(sessionized.lines, sessionized.blank, sessionized.rejected):
+    if _no_valid_line(sessionized.lines, sessionized.blank, sessionized.rejected):
         sessionized.write()  # rejected.ndjson says why
-        raise AllLinesRejectedError(str(sessionized.source), sessionized.output_dir)
+        raise NoValidLineError(
+            str(sessionized.source), sessionized.rejected, sessionized.output_dir
+        )
     if database.engine != "postgresql":
         return sessionized.write(), load(sessionized.output_dir, database, on_step=on_step)
     summary: Summary | None = None
@@ -270,8 +277,8 @@ def read_output(directory: Path) -> SessionizeOutput:
     if not directory.is_dir():
         raise XccError(f"{directory} is not a directory: run `xcc-sessions sessionize` first")
     summary = _read_summary(directory / "summary.json")
-    if _every_line_rejected(summary["lines"], summary["blank"], summary["rejected"]):
-        raise AllLinesRejectedError(summary["input"]["path"], directory)
+    if _no_valid_line(summary["lines"], summary["blank"], summary["rejected"]):
+        raise NoValidLineError(summary["input"]["path"], summary["rejected"], directory)
     sessions, events = directory / "sessions.parquet", directory / "events.parquet"
     _check_parquet(sessions, SESSIONS)
     _check_parquet(events, EVENTS)
