@@ -527,7 +527,10 @@ def test_openapi_schema_names_exactly_the_order_metric_keys(client: TestClient) 
     assert sorted(schema["properties"]) == sorted(client.get("/metrics/orders").json())
 
 
-def test_serve_command_answers_over_http_under_uvicorn(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serve_command_answers_over_http_under_uvicorn_until_stopped(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     database = Database("duckdb", str(tmp_path / "served.duckdb"))
     write_sessions(database, worked_example())
     port = free_port()
@@ -540,7 +543,7 @@ def test_serve_command_answers_over_http_under_uvicorn(tmp_path: Path) -> None:
     try:
         body = wait_for_json(f"http://127.0.0.1:{port}/metrics/orders", server)
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(stop)
         _, log = server.communicate(timeout=30)
 
     assert (body, server.returncode) == (WORKED_EXAMPLE_METRICS, 0), log

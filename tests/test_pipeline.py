@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -76,6 +77,22 @@ def test_prepare_takes_a_local_file_into_the_database(events: Path, database: Da
     prepare(str(events), database, data_dir=events.parent / "out")
 
     assert order_metrics(database) == WORKED_EXAMPLE_METRICS
+
+
+def test_prepare_takes_a_file_url_as_the_local_file(events: Path, database: Database) -> None:
+    prepare(events.as_uri(), database, data_dir=events.parent / "out")
+
+    assert order_metrics(database) == WORKED_EXAMPLE_METRICS
+
+
+def test_run_on_a_busy_port_says_it_can_load_without_serving(events: Path, tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = runner.invoke(
+            app, ["run", str(events), "-p", str(port), "--data-dir", str(tmp_path)]
+        )
+
+    assert (result.exit_code, result.stderr.rstrip().endswith("(--no-serve)")) == (1, True)
 
 
 @pytest.fixture
@@ -186,7 +203,8 @@ def test_run_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
 
     assert (result.exit_code, result.stderr) == (
         1,
-        f"Error: no event file at {missing}: give a file or a URL to download\n",
+        f"Error: no event file at {missing}: fetch it first (xcc-sessions fetch), or give a URL "
+        "to download\n",
     )
 
 

@@ -89,7 +89,9 @@ def serve(
     )
 
 
-def check_port_free(host: str, port: int) -> None:
+def check_port_free(
+    host: str, port: int, *, advice: str = "check --host, or choose another --port"
+) -> None:
     """Fail with a clear message, before uvicorn starts, when `host:port` cannot be listened on."""
     try:
         family, kind, protocol, _, address = socket.getaddrinfo(
@@ -101,8 +103,7 @@ def check_port_free(host: str, port: int) -> None:
             probe.bind(address)
     except OSError as error:
         raise XccError(
-            f"cannot listen on {host}:{port}: {error.strerror or error}; "
-            "check --host, or choose another --port"
+            f"cannot listen on {host}:{port}: {error.strerror or error}; {advice}"
         ) from None
 
 

@@ -97,7 +97,7 @@ def _root(
 ) -> None:
     """Webshop clickstream to customer sessions in SQL, with a metrics API.
 
-    Example: xcc-sessions run data/events.json
+    Example: xcc-sessions run
     """
 
 
@@ -288,13 +288,19 @@ def _serve(database_url: str | None, host: str, port: int, quiet: bool, verbose:
             f"(try /metrics/orders, /metrics/referrers, /health, /openapi.json; Ctrl+C stops)",
             err=True,
         )
-    serve(
-        database,
-        host=host,
-        port=port,
-        log_level="warning" if quiet else "info",
-        access_log=verbose,
-    )
+    try:
+        serve(
+            database,
+            host=host,
+            port=port,
+            log_level="warning" if quiet else "info",
+            access_log=verbose,
+        )
+    except SystemExit as stopped:
+        # uvicorn shuts down gracefully on SIGTERM, then passes it on (`main` makes it exit
+        # 143): that is how a service manager stops a server, a success as Ctrl+C is (exit 0).
+        if stopped.code != 128 + signal.SIGTERM:
+            raise
 
 
 @command("serve")
@@ -307,14 +313,17 @@ def serve_command(
 ) -> None:
     """Serve the metrics API over the loaded sessions.
 
-    Example: xcc-sessions serve --database postgresql://localhost/shop
+    Example: xcc-sessions serve --database postgresql://xcc:xcc@localhost:5432/xcc
 
     GET /metrics/orders, /metrics/referrers?min_sessions=N, /health and /openapi.json, computed
     by SQL at request time and cached until the next load. Until a load has finished, or while
     the database is unreachable, the API answers 503 and recovers by itself. --verbose logs
-    every request.
+    every request. Ctrl+C or SIGTERM shuts it down gracefully, with exit code 0.
     """
     _serve(database, host, port, quiet, verbose)
+
+
+_NO_SERVE_ADVICE = "check --host, choose another --port, or load without serving (--no-serve)"
 
 
 @command("run")
@@ -347,9 +356,10 @@ def run_command(
     --no-serve stops after the load.
     """
     from xcc_sessions.digest import FileDigest
+    from xcc_sessions.sources import local_path
 
     # Hashing a local file starts first, on the core that is idle while Polars is imported.
-    local = Path(source)
+    local = local_path(source)
     digest = FileDigest(local) if local.is_file() else None
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.database import resolve_database
@@ -360,7 +370,7 @@ def run_command(
     if serve:
         from xcc_sessions.api import check_port_free  # starlette and uvicorn, only to serve
 
-        check_port_free(host, port)  # before a long load, not after it
+        check_port_free(host, port, advice=_NO_SERVE_ADVICE)  # before a long load, not after
     prepare(
         source,
         resolve_database(database),
@@ -426,7 +436,7 @@ def demo_command(
     if serve:
         from xcc_sessions.api import check_port_free  # starlette and uvicorn, only to serve
 
-        check_port_free(host, port)  # before generating and loading, not after
+        check_port_free(host, port, advice=_NO_SERVE_ADVICE)  # before the work, not after
     events = data_dir / "events.json"
     with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:
         generate_events(events, lines, seed=seed, on_progress=update)

@@ -24,7 +24,7 @@ EXIT_CODES = """\
 
 | code | meaning |
 |---|---|
-| 0 | Success. |
+| 0 | Success; also a server (`serve`, `run`) stopped by Ctrl+C or SIGTERM, its normal end. |
 | 1 | An error you can act on (a missing file, an unreachable URL or database): `Error: ...` |
 | 2 | Bad usage: an unknown command or option, or a malformed option value. |
 | 130, 143 | Stopped by Ctrl+C or SIGTERM: a load stopped before its commit changes nothing. |

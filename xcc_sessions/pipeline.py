@@ -18,13 +18,9 @@ from xcc_sessions.digest import FileDigest
 from xcc_sessions.errors import XccError
 from xcc_sessions.load import LoadResult, load_sessionized
 from xcc_sessions.sessionize import sessionize_in_memory
+from xcc_sessions.sources import is_url, local_path
 
 Report = Callable[[str], None]
-
-
-def is_url(source: str) -> bool:
-    """Whether `source` names something to download rather than a local file."""
-    return urlsplit(source).scheme.lower() in ("http", "https")
 
 
 def prepare(
@@ -58,9 +54,12 @@ def prepare(
         verb = "Downloaded" if fetched.downloaded else "Up to date:"
         say(f"{verb} {events}")
     else:
-        events = Path(source)
+        events = local_path(source)
         if not events.is_file():
-            raise XccError(f"no event file at {events}: give a file or a URL to download")
+            raise XccError(
+                f"no event file at {events}: fetch it first (xcc-sessions fetch), or give a URL "
+                "to download"
+            )
     started_digest = digest if digest is not None and digest.path == events else None
     sessionized = sessionize_in_memory(events, data_dir, gap=gap, digest=started_digest)
     customers = sessionized.sessions.get_column("customer_id").n_unique()
