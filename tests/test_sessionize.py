@@ -31,7 +31,13 @@ from typer.testing import CliRunner
 from xcc_sessions.cli import app
 from xcc_sessions.errors import XccError
 from xcc_sessions.schema import EVENTS, SESSIONS
-from xcc_sessions.sessionize import OUTPUT_FILES, RejectedLinesError, Summary, sessionize
+from xcc_sessions.sessionize import (
+    OUTPUT_FILES,
+    RejectedLinesError,
+    Summary,
+    sessionize,
+    sessionize_in_memory,
+)
 
 BASE = datetime(2022, 4, 28, 2, 44, 46, 290271)
 GAP = timedelta(minutes=30)
@@ -576,6 +582,25 @@ def test_a_compression_that_polars_cannot_read_is_one_clear_error(
 
     with pytest.raises(XccError, match=f"^{re.escape(str(events))} is {kind}, which sessionize "):
         sessionize(events, tmp_path / "out")
+
+
+def test_a_second_run_into_a_directory_in_use_is_refused(tmp_path: Path) -> None:
+    events = write(tmp_path, [line(1, 7, BASE)])
+    first = sessionize_in_memory(events, tmp_path / "out")  # holds it until its files are written
+
+    with pytest.raises(XccError, match="out is in use by another sessionize or run"):
+        sessionize(events, tmp_path / "out")
+
+    first.write()
+
+
+def test_a_directory_is_free_again_once_the_run_has_written_its_files(tmp_path: Path) -> None:
+    events = write(tmp_path, [line(1, 7, BASE)])
+    sessionize_in_memory(events, tmp_path / "out").write()
+
+    summary = sessionize(events, tmp_path / "out")
+
+    assert summary.events == 1
 
 
 def test_a_truncated_gzip_file_is_one_clear_error(tmp_path: Path) -> None:

@@ -207,7 +207,8 @@ def sessionize_command(
     Example: xcc-sessions sessionize data/events.json --gap 45m -o data
 
     Writes DIR/sessions.parquet, events.parquet, rejected.ndjson (line, reason, text) and
-    summary.json, and prints the summary on stderr and DIR on stdout. Every line is blank,
+    summary.json (one run at a time per DIR: a second is refused), and prints the summary on
+    stderr and DIR on stdout. Every line is blank,
     rejected, a duplicate (its id already on an earlier valid line), anonymous (no
     customer-id) or a sessionized event. A session ends when a customer is inactive for longer
     than GAP; a gap of exactly GAP stays in the session. Reasons: invalid_utf8, invalid_json,

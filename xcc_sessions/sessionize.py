@@ -21,6 +21,7 @@ The rules (the contract; the README and the tests state them the same way):
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import io
 import json
@@ -173,6 +174,7 @@ class Sessionized:
     rejected: int
     output_dir: Path
     write: Callable[[], Summary]
+    """Write the files and release `output_dir` (see `_claim`) for other runs."""
 
 
 def sessionize_in_memory(
@@ -189,6 +191,23 @@ def sessionize_in_memory(
     size = _input_size(events)
     _refuse_unreadable_compression(events)
     _prepare(output_dir)
+    release = _claim(output_dir)
+    try:
+        return _sessionize_claimed(events, output_dir, release, gap, digest, started, size)
+    except BaseException:
+        release()
+        raise
+
+
+def _sessionize_claimed(
+    events: Path,
+    output_dir: Path,
+    release: Callable[[], None],
+    gap: timedelta,
+    digest: FileDigest | None,
+    started: float,
+    size: int,
+) -> Sessionized:
     digest = digest or FileDigest(events)
     scratch = output_dir / ".events.utf8.partial"
     scratch.unlink(missing_ok=True)  # left by a run stopped while it copied
@@ -232,7 +251,12 @@ def sessionize_in_memory(
         )
 
     def write() -> Summary:
-        return _write_outputs(output_dir, summarize, sessions_frame, events_frame, read.rejected)
+        try:
+            return _write_outputs(
+                output_dir, summarize, sessions_frame, events_frame, read.rejected
+            )
+        finally:
+            release()
 
     return Sessionized(
         source=events,
@@ -540,6 +564,31 @@ def _refuse_unreadable_compression(events: Path) -> None:
                 f"{events} is {kind}, which sessionize does not read: decompress it "
                 f"({command} {events}), or give it plain, gzip- or zstd-compressed"
             )
+
+
+def _claim(output_dir: Path) -> Callable[[], None]:
+    """Lock `output_dir` for this run until the returned function is called (after `write`), or
+    fail at once if another run holds it: two runs writing one directory removed each other's
+    staged files, and could have left outputs from two inputs. The lock is on the directory
+    itself, so no lock file is left in it; the system drops it if the process dies."""
+    claim = os.open(output_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(claim)
+        raise XccError(
+            f"{output_dir} is in use by another sessionize or run; wait for it to finish, or "
+            "write to another directory"
+        ) from None
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:  # closing twice could close a descriptor reused since
+            released = True
+            os.close(claim)
+
+    return release
 
 
 def _prepare(output_dir: Path) -> None:
