@@ -123,6 +123,21 @@ def test_prepare_downloads_a_url_into_the_data_dir(served_directory: str, tmp_pa
     )
 
 
+def test_prepare_reports_a_download_when_it_begins(served_directory: str, tmp_path: Path) -> None:
+    (tmp_path / "site" / "events.json").write_text(worked_example_events(), encoding="utf-8")
+    reported: list[str] = []
+    url = f"{served_directory}/events.json"
+
+    prepare(
+        url,
+        Database("duckdb", str(tmp_path / "x.duckdb")),
+        data_dir=tmp_path,
+        report=reported.append,
+    )
+
+    assert reported[0] == f"Fetching {url} into {tmp_path / 'events.json'}"
+
+
 def test_run_without_serving_loads_and_reports_each_step(events: Path, tmp_path: Path) -> None:
     database = tmp_path / "run.duckdb"
 

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from xcc_sessions.connections import connect_postgres
-from xcc_sessions.database import Database
+from xcc_sessions.database import Database, redact_url
 from xcc_sessions.digest import FileDigest
 from xcc_sessions.errors import XccError
 from xcc_sessions.load import LoadResult, load_sessionized
@@ -49,6 +49,8 @@ def prepare(
         from xcc_sessions.fetch import fetch  # httpx, only for a download
 
         name = PurePosixPath(urlsplit(source).path).name or "events.json"
+        if not progress:  # no bar to show that a long download has begun (a log, say)
+            say(f"Fetching {redact_url(source)} into {data_dir / name}")
         fetched = fetch(source, data_dir / name, force=force, progress=progress)
         events = fetched.path
         verb = "Downloaded" if fetched.downloaded else "Up to date:"
