@@ -138,6 +138,20 @@ def test_prepare_reports_a_download_when_it_begins(served_directory: str, tmp_pa
     assert reported[0] == f"Fetching {url} into {tmp_path / 'events.json'}"
 
 
+def test_run_with_force_downloads_a_current_copy_again(
+    served_directory: str, tmp_path: Path
+) -> None:
+    (tmp_path / "site" / "events.json").write_text(worked_example_events(), encoding="utf-8")
+    command = ["run", f"{served_directory}/events.json", "--no-serve", "--data-dir", str(tmp_path)]
+    command += ["-d", str(tmp_path / "x.duckdb")]
+    runner.invoke(app, command)  # the copy is current from now on
+
+    again = runner.invoke(app, [*command, "--force"])
+
+    steps = {line.split()[0] for line in again.stderr.splitlines()}  # the server logs there too
+    assert ("Downloaded" in steps, "Up" in steps) == (True, False)
+
+
 def test_run_without_serving_loads_and_reports_each_step(events: Path, tmp_path: Path) -> None:
     database = tmp_path / "run.duckdb"
 

@@ -56,6 +56,9 @@ Serve = Annotated[
     bool, typer.Option("--serve/--no-serve", help="Serve the API when the data is loaded.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no progress or summary.")]
+Force = Annotated[
+    bool, typer.Option("--force", "-f", help="Download even if the local copy is current.")
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")]
 
 
@@ -109,9 +112,7 @@ def fetch_command(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Where to save them.")
     ] = DEFAULT_OUTPUT,
-    force: Annotated[
-        bool, typer.Option("--force", "-f", help="Download even if the local copy is current.")
-    ] = False,
+    force: Force = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -344,6 +345,7 @@ def run_command(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     serve: Serve = True,
+    force: Force = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -352,9 +354,9 @@ def run_command(
     Example: xcc-sessions run data/events.json --gap 30m
 
     SOURCE defaults to the webshop's event file, downloaded to DATA_DIR (again only when the
-    server has a newer copy). The sessions go into --database (default: the embedded DuckDB
-    file data/xcc-sessions.duckdb); then the API listens on --host and --port until Ctrl+C.
-    --no-serve stops after the load.
+    server has a newer copy, or with --force). The sessions go into --database (default: the
+    embedded DuckDB file data/xcc-sessions.duckdb); then the API listens on --host and --port
+    until Ctrl+C. --no-serve stops after the load.
     """
     from xcc_sessions.digest import FileDigest
     from xcc_sessions.sources import local_path
@@ -377,6 +379,7 @@ def run_command(
         resolve_database(database),
         gap=inactivity,
         data_dir=data_dir,
+        force=force,
         progress=wanted(quiet),
         report=None if quiet else functools.partial(typer.echo, err=True),
         digest=digest,
