@@ -494,6 +494,17 @@ def test_postgres_outage_is_a_503_and_the_api_recovers_by_itself(postgres_url: s
     assert statuses == [200, 503, 200]
 
 
+def test_a_postgres_database_that_does_not_exist_is_a_503_naming_what_to_check(
+    postgres_url: str,
+) -> None:
+    missing = Database("postgresql", urlunsplit(urlsplit(postgres_url)._replace(path="/xcc_none")))
+
+    with client_for(missing, timeout=1.0) as client:
+        response = client.get("/metrics/orders")
+
+    assert (response.status_code, "lacks the database" in response.json()["error"]) == (503, True)
+
+
 def _poll_until_ok(client: TestClient, path: str, *, seconds: float) -> int:
     deadline = time.monotonic() + seconds
     while True:

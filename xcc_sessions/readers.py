@@ -208,9 +208,12 @@ class PostgresReader(Reader):
             with self._pool.connection() as connection:
                 yield connection
         except (PoolTimeout, psycopg.OperationalError) as error:
+            # Down, refusing these credentials, or without this database: the pool logs which
+            # (once a minute); the answer must not guess.
             raise DatabaseUnavailableError(
-                f"PostgreSQL at {self.database.display} is not answering; "
-                "the API reconnects by itself when it is back"
+                f"cannot connect to PostgreSQL at {self.database.display}: it is down, refuses "
+                "the credentials or lacks the database (the serve log says which); the API "
+                "retries by itself"
             ) from error
 
     def _look_up_latest_load_run(self) -> Row:
