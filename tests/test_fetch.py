@@ -459,3 +459,16 @@ def test_cli_bad_url_exits_with_code_2(tmp_path: Path) -> None:
         2,
         "Error: not an http:// or https:// URL: ftp://x/y\n",
     )
+
+
+def test_cli_file_url_says_to_give_the_path_to_sessionize_or_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["fetch", "file:///tmp/x/events.json", "-o", str(tmp_path / "e.json")]
+    )
+
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: fetch downloads only http:// and https:// URLs, and /tmp/x/events.json is a "
+        "local file: sessionize and run take its path as it is "
+        "(xcc-sessions run /tmp/x/events.json)\n",
+    )

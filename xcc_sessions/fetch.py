@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import time
 import zlib
 from collections.abc import Iterator, Mapping
@@ -238,9 +239,20 @@ def _checked(url: str) -> httpx.URL:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as error:
         raise UsageError(f"not a valid URL: {url!r} ({error})") from None
+    if parsed.scheme == "file":
+        raise UsageError(_local_file_message(parsed.path))
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise UsageError(f"not an http:// or https:// URL: {_display(parsed)}")
     return parsed
+
+
+def _local_file_message(path: str) -> str:
+    """Why a file:// URL is refused, and what to do instead: the other commands read the file
+    where it is, so copying it first would only cost time and disk."""
+    return (
+        f"fetch downloads only http:// and https:// URLs, and {path} is a local file: "
+        f"sessionize and run take its path as it is (xcc-sessions run {shlex.quote(path)})"
+    )
 
 
 def _display(url: httpx.URL) -> str:
