@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import socket
 import threading
 import time
@@ -399,6 +400,41 @@ def test_a_password_in_the_url_is_not_shown(server: Server, tmp_path: Path) -> N
         fetch(url, tmp_path / "events.json")
 
     assert "s3cret" not in str(raised.value)
+
+
+def test_a_password_in_the_url_is_shown_masked_with_its_user(
+    server: Server, tmp_path: Path
+) -> None:
+    url = server.url("/missing.json").replace("http://", "http://alice:s3cret@")
+
+    with pytest.raises(XccError) as raised:
+        fetch(url, tmp_path / "events.json")
+
+    assert str(raised.value).startswith(f"cannot fetch {url.replace('s3cret', '***')}: ")
+
+
+def test_a_password_in_the_url_is_masked_in_the_sidecar(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    url = server.url("/events.json").replace("http://", "http://alice:s3cret@")
+
+    fetch(url, tmp_path / "events.json")
+
+    assert json.loads((tmp_path / "events.json.meta.json").read_text())["url"] == url.replace(
+        "s3cret", "***"
+    )
+
+
+def test_a_second_fetch_of_a_url_with_a_password_sends_the_etag(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    url = server.url("/events.json").replace("http://", "http://alice:s3cret@")
+    output = tmp_path / "events.json"
+    fetch(url, output)
+
+    result = fetch(url, output)
+
+    assert result.downloaded is False
 
 
 def test_a_progress_bar_does_not_change_the_download(server: Server, tmp_path: Path) -> None:

@@ -6,9 +6,10 @@ under the final name (nor a stray temporary file). Redirects are followed; a gzi
 Content-Encoding is decoded by httpx, and a gzip *file* (say events.json.gz) is decompressed
 too unless the output's name ends in .gz, so the output is always what its name says.
 
-The server's validators (ETag, Last-Modified) are kept in a sidecar `<output>.meta.json`; the
-next fetch of the same URL sends them as If-None-Match / If-Modified-Since, and a 304 answer
-leaves the local copy as it is. `force` downloads regardless.
+The server's validators (ETag, Last-Modified) are kept in a sidecar `<output>.meta.json`, with
+the URL (any password in it masked as ***); the next fetch of the same URL sends them as
+If-None-Match / If-Modified-Since, and a 304 answer leaves the local copy as it is. `force`
+downloads regardless.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def fetch(
     started = time.perf_counter()
     shown = _display(_checked(url))
     sidecar = _sidecar(output)
-    validators = {} if force else _validators(url, output, sidecar)
+    validators = {} if force else _validators(shown, output, sidecar)
     partial = _create_partial(output)
     try:
         with (
@@ -93,7 +94,7 @@ def fetch(
                 )
             received = _receive(response, partial, output, progress)
         _install(partial, output, sidecar)
-        _save_validators(sidecar, url, response, received)
+        _save_validators(sidecar, shown, response, received)
     except httpx.HTTPError as error:
         raise XccError(f"cannot fetch {shown}: {_describe(error, partial)}") from None
     except OSError as error:
@@ -184,11 +185,14 @@ def _sidecar(output: Path) -> Path:
     return output.with_name(f"{output.name}.meta.json")
 
 
-def _validators(url: str, output: Path, sidecar: Path) -> dict[str, str]:
-    """Conditional-request headers for the local copy, if it is the one the sidecar describes."""
+def _validators(shown: str, output: Path, sidecar: Path) -> dict[str, str]:
+    """Conditional-request headers for the local copy, if it is the one the sidecar describes.
+
+    `shown` is the URL as `_display` writes it, the form the sidecar keeps.
+    """
     try:
         meta = json.loads(sidecar.read_text())
-        intact = meta["url"] == url and output.stat().st_size == meta["bytes"]
+        intact = meta["url"] == shown and output.stat().st_size == meta["bytes"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
     if not intact:
@@ -201,9 +205,11 @@ def _validators(url: str, output: Path, sidecar: Path) -> dict[str, str]:
     return headers
 
 
-def _save_validators(sidecar: Path, url: str, response: httpx.Response, size: int) -> None:
+def _save_validators(sidecar: Path, shown: str, response: httpx.Response, size: int) -> None:
+    """Keep the validators with the URL as `_display` writes it: the sidecar is as readable as
+    the download beside it, so it must never hold a password."""
     meta = {
-        "url": url,
+        "url": shown,
         "etag": response.headers.get("etag"),
         "last_modified": response.headers.get("last-modified"),
         "bytes": size,
@@ -256,5 +262,11 @@ def _local_file_message(path: str) -> str:
 
 
 def _display(url: httpx.URL) -> str:
-    """The URL without any password in it, for messages."""
-    return str(url.copy_with(password="***") if url.password else url)
+    """The URL with any password replaced by ***, for messages and the sidecar.
+
+    The user name stays, so the user can tell which account was used (httpx's `copy_with`
+    drops it when given only the password).
+    """
+    if not url.password:
+        return str(url)
+    return str(url.copy_with(username=url.username, password="***"))
