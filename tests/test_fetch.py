@@ -257,6 +257,28 @@ def test_a_corrupt_gzip_file_is_an_error_and_leaves_no_file(server: Server, tmp_
     assert _files(tmp_path) == []
 
 
+@pytest.mark.parametrize("cut", [len(gzip.compress(BODY)) // 2, -4], ids=["mid-data", "trailer"])
+def test_a_truncated_gzip_file_is_an_error(server: Server, tmp_path: Path, cut: int) -> None:
+    server.routes["/events.json.gz"] = serve(gzip.compress(BODY)[:cut])
+
+    with pytest.raises(XccError, match="the gzip file ends early: the download is truncated"):
+        fetch(server.url("/events.json.gz"), tmp_path / "events.json")
+
+
+def test_a_truncated_gzip_file_keeps_the_previous_copy_and_no_temporary_file(
+    server: Server, tmp_path: Path
+) -> None:
+    compressed = gzip.compress(BODY)
+    server.routes["/events.json.gz"] = serve(compressed[: len(compressed) // 2])
+    output = tmp_path / "events.json"
+    output.write_bytes(b"previous copy\n")
+
+    with pytest.raises(XccError):
+        fetch(server.url("/events.json.gz"), output, force=True)
+
+    assert (output.read_bytes(), _files(tmp_path)) == (b"previous copy\n", ["events.json"])
+
+
 def test_a_second_fetch_answered_304_keeps_the_file(server: Server, tmp_path: Path) -> None:
     server.routes["/events.json"] = serve(BODY, etag=ETAG)
     output = tmp_path / "events.json"

@@ -134,18 +134,33 @@ def _gunzip_files(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield first
         yield from chunks
         return
+    yield from _gunzip(_prepend(first, chunks), "the gzip file")
+
+
+def _gunzip(chunks: Iterator[bytes], what: str) -> Iterator[bytes]:
+    """Decompress a gzip stream of one or more members, and check that the last one ends.
+
+    zlib hands out what it has decoded so far and never complains that a member stops short of
+    its end, so without the check a truncated download would pass for a shorter file.
+    """
     decompressor = zlib.decompressobj(wbits=31)
+    unfinished = False  # a member has begun and not yet ended
     try:
-        for chunk in _prepend(first, chunks):
+        for chunk in chunks:
             while chunk:
-                yield decompressor.decompress(chunk)
+                unfinished = True
+                decoded = decompressor.decompress(chunk)
+                if decoded:
+                    yield decoded
                 if not decompressor.eof:
                     break
                 chunk = decompressor.unused_data
                 decompressor = zlib.decompressobj(wbits=31)
-        yield decompressor.flush()
+                unfinished = False
     except zlib.error as error:
-        raise httpx.DecodingError(f"the gzip file is corrupt ({error})") from None
+        raise httpx.DecodingError(f"{what} is corrupt ({error})") from None
+    if unfinished:
+        raise httpx.DecodingError(f"{what} ends early: the download is truncated")
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
