@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -223,6 +224,82 @@ def test_decodes_a_gzip_content_encoding(server: Server, tmp_path: Path) -> None
     fetch(server.url("/events.json"), output)
 
     assert output.read_bytes() == BODY
+
+
+def test_asks_for_gzip_only(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+
+    fetch(server.url("/events.json"), tmp_path / "events.json")
+
+    assert server.headers_of("/events.json")[-1]["accept-encoding"] == "gzip"
+
+
+def test_decodes_another_content_encoding_a_server_sends_anyway(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = serve(
+        zlib.compress(BODY), headers={"Content-Encoding": "deflate"}
+    )
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_decodes_a_gzip_content_encoding_of_several_members(server: Server, tmp_path: Path) -> None:
+    half = len(BODY) // 2
+    encoded = gzip.compress(BODY[:half]) + gzip.compress(BODY[half:])
+    server.routes["/events.json"] = serve(encoded, headers={"Content-Encoding": "gzip"})
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json"), output)
+
+    assert output.read_bytes() == BODY
+
+
+def test_decodes_a_gzip_file_sent_with_a_gzip_content_encoding(
+    server: Server, tmp_path: Path
+) -> None:
+    encoded = gzip.compress(gzip.compress(BODY))
+    server.routes["/events.json.gz"] = serve(encoded, headers={"Content-Encoding": "gzip"})
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json.gz"), output)
+
+    assert output.read_bytes() == BODY
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip"])
+def test_a_truncated_gzip_content_encoding_is_an_error(
+    server: Server, tmp_path: Path, encoding: str
+) -> None:
+    # The HTTP framing is whole (Content-Length matches): only the gzip stream is cut short.
+    encoded = gzip.compress(BODY)
+    server.routes["/events.json"] = serve(
+        encoded[: len(encoded) // 2], headers={"Content-Encoding": encoding}
+    )
+
+    with pytest.raises(
+        XccError, match="the gzip-encoded body ends early: the download is truncated"
+    ):
+        fetch(server.url("/events.json"), tmp_path / "events.json")
+
+
+def test_a_truncated_gzip_content_encoding_keeps_the_previous_copy_and_no_temporary_file(
+    server: Server, tmp_path: Path
+) -> None:
+    encoded = gzip.compress(BODY)
+    server.routes["/events.json"] = serve(
+        encoded[: len(encoded) // 2], headers={"Content-Encoding": "gzip"}
+    )
+    output = tmp_path / "events.json"
+    output.write_bytes(b"previous copy\n")
+
+    with pytest.raises(XccError):
+        fetch(server.url("/events.json"), output, force=True)
+
+    assert (output.read_bytes(), _files(tmp_path)) == (b"previous copy\n", ["events.json"])
 
 
 def test_decompresses_a_gzip_file_saved_under_a_plain_name(server: Server, tmp_path: Path) -> None:

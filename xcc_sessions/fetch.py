@@ -3,8 +3,9 @@
 The body streams into a temporary file beside the target, which is flushed to disk and renamed
 into place only when complete, so an interrupted or failed download never leaves a partial file
 under the final name (nor a stray temporary file). Redirects are followed; a gzip
-Content-Encoding is decoded by httpx, and a gzip *file* (say events.json.gz) is decompressed
-too unless the output's name ends in .gz, so the output is always what its name says.
+Content-Encoding is decoded, and a gzip *file* (say events.json.gz) is decompressed too unless
+the output's name ends in .gz, so the output is always what its name says. Either gzip stream
+must end as gzip ends, or the download is an error: a truncated one is never saved.
 
 The server's validators (ETag, Last-Modified) are kept in a sidecar `<output>.meta.json`, with
 the URL (any password in it masked as ***); the next fetch of the same URL sends them as
@@ -73,7 +74,9 @@ def fetch(
             httpx.Client(
                 follow_redirects=True,
                 timeout=timeout,
-                headers={"User-Agent": f"xcc-sessions/{__version__}"},
+                # gzip only: its decoding is checked here (see _body); a server that sends
+                # another encoding anyway is still decoded, by httpx.
+                headers={"User-Agent": f"xcc-sessions/{__version__}", "Accept-Encoding": "gzip"},
             ) as client,
             client.stream("GET", url, headers=validators) as response,
         ):
@@ -116,7 +119,7 @@ def _receive(response: httpx.Response, partial: Path, output: Path, progress: bo
         progress_bar(output.name, total, unit="bytes", enabled=progress) as update,
         partial.open("wb") as file,
     ):
-        chunks = response.iter_bytes(_CHUNK_BYTES)
+        chunks = _body(response)
         for chunk in _gunzip_files(chunks) if output.suffix != ".gz" else chunks:
             file.write(chunk)
             written += len(chunk)
@@ -125,6 +128,22 @@ def _receive(response: httpx.Response, partial: Path, output: Path, progress: bo
         file.flush()
         os.fsync(file.fileno())
     return written
+
+
+def _body(response: httpx.Response) -> Iterator[bytes]:
+    """The body without its Content-Encoding.
+
+    gzip, the encoding asked for, is decoded from the bytes as they came, with the same checked
+    decoder as a gzip file: httpx's own decoder never notices a gzip stream that stops short,
+    and a truncated body with a correct Content-Length would pass for a shorter file.
+    """
+    if _gzip_encoded(response):
+        return _gunzip(response.iter_raw(_CHUNK_BYTES), "the gzip-encoded body")
+    return response.iter_bytes(_CHUNK_BYTES)
+
+
+def _gzip_encoded(response: httpx.Response) -> bool:
+    return response.headers.get("content-encoding", "").strip().lower() in ("gzip", "x-gzip")
 
 
 def _gunzip_files(chunks: Iterator[bytes]) -> Iterator[bytes]:
