@@ -325,6 +325,30 @@ def test_keeps_a_gzip_file_saved_under_a_gz_name(server: Server, tmp_path: Path)
     assert output.read_bytes() == compressed
 
 
+def test_keeps_a_gzip_content_encoding_as_it_came_under_a_gz_name(
+    server: Server, tmp_path: Path
+) -> None:
+    encoded = gzip.compress(BODY)
+    server.routes["/events.json"] = serve(encoded, headers={"Content-Encoding": "gzip"})
+    output = tmp_path / "events.json.gz"
+
+    fetch(server.url("/events.json"), output)
+
+    assert output.read_bytes() == encoded
+
+
+def test_a_truncated_gzip_content_encoding_under_a_gz_name_is_an_error(
+    server: Server, tmp_path: Path
+) -> None:
+    encoded = gzip.compress(BODY)
+    server.routes["/events.json"] = serve(
+        encoded[: len(encoded) // 2], headers={"Content-Encoding": "gzip"}
+    )
+
+    with pytest.raises(XccError, match="the gzip-encoded body ends early"):
+        fetch(server.url("/events.json"), tmp_path / "events.json.gz")
+
+
 def test_a_corrupt_gzip_file_is_an_error_and_leaves_no_file(server: Server, tmp_path: Path) -> None:
     server.routes["/events.json.gz"] = serve(gzip.compress(BODY)[:20] + b"not deflate data" * 50)
 

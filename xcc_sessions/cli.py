@@ -124,8 +124,10 @@ def fetch_command(
     failed or interrupted fetch never leaves a partial file behind. The server's ETag and
     Last-Modified are kept in OUTPUT.meta.json and sent with the next fetch of the same URL;
     when it answers 304 Not Modified the local copy stays as it is (--force downloads anyway).
-    A gzip file (events.json.gz) is decompressed unless OUTPUT ends in .gz. Prints OUTPUT's
-    path on stdout. --verbose shows the conditional headers sent and the server's answer.
+    A gzip file (events.json.gz), or a body the server sent gzip-encoded, is decompressed
+    unless OUTPUT ends in .gz, where the gzip bytes are saved as they came; a gzip stream cut
+    short is an error. Prints OUTPUT's path on stdout. --verbose shows the conditional headers
+    sent and the server's answer.
     """
     from xcc_sessions.fetch import fetch
 

@@ -2,10 +2,11 @@
 
 The body streams into a temporary file beside the target, which is flushed to disk and renamed
 into place only when complete, so an interrupted or failed download never leaves a partial file
-under the final name (nor a stray temporary file). Redirects are followed; a gzip
-Content-Encoding is decoded, and a gzip *file* (say events.json.gz) is decompressed too unless
-the output's name ends in .gz, so the output is always what its name says. Either gzip stream
-must end as gzip ends, or the download is an error: a truncated one is never saved.
+under the final name (nor a stray temporary file). Redirects are followed. A gzip
+Content-Encoding is decoded, and a gzip *file* (say events.json.gz) is decompressed too, unless
+the output's name ends in .gz: then the gzip bytes are saved as they came. So the output is
+always what its name says. Either gzip stream must end as gzip ends, or the download is an
+error: a truncated one is never saved.
 
 The server's validators (ETag, Last-Modified) are kept in a sidecar `<output>.meta.json`, with
 the URL (any password in it masked as ***); the next fetch of the same URL sends them as
@@ -74,7 +75,7 @@ def fetch(
             httpx.Client(
                 follow_redirects=True,
                 timeout=timeout,
-                # gzip only: its decoding is checked here (see _body); a server that sends
+                # gzip only: its decoding is checked here (see _content); a server that sends
                 # another encoding anyway is still decoded, by httpx.
                 headers={"User-Agent": f"xcc-sessions/{__version__}", "Accept-Encoding": "gzip"},
             ) as client,
@@ -119,8 +120,7 @@ def _receive(response: httpx.Response, partial: Path, output: Path, progress: bo
         progress_bar(output.name, total, unit="bytes", enabled=progress) as update,
         partial.open("wb") as file,
     ):
-        chunks = _body(response)
-        for chunk in _gunzip_files(chunks) if output.suffix != ".gz" else chunks:
+        for chunk in _content(response, gzipped=output.suffix == ".gz"):
             file.write(chunk)
             written += len(chunk)
             # Count what came over the wire, which is what Content-Length measures.
@@ -130,16 +130,21 @@ def _receive(response: httpx.Response, partial: Path, output: Path, progress: bo
     return written
 
 
-def _body(response: httpx.Response) -> Iterator[bytes]:
-    """The body without its Content-Encoding.
+def _content(response: httpx.Response, gzipped: bool) -> Iterator[bytes]:
+    """What to write: the body, gzip-compressed if `gzipped` (the output's name ends in .gz)
+    and it came so, plain otherwise.
 
-    gzip, the encoding asked for, is decoded from the bytes as they came, with the same checked
-    decoder as a gzip file: httpx's own decoder never notices a gzip stream that stops short,
-    and a truncated body with a correct Content-Length would pass for a shorter file.
+    gzip, the encoding asked for, is read as it came and checked by the same decoder as a gzip
+    file: httpx's own decoder never notices a gzip stream that stops short, so a truncated body
+    with a correct Content-Length would pass for a shorter file.
     """
     if _gzip_encoded(response):
-        return _gunzip(response.iter_raw(_CHUNK_BYTES), "the gzip-encoded body")
-    return response.iter_bytes(_CHUNK_BYTES)
+        raw = response.iter_raw(_CHUNK_BYTES)
+        if gzipped:
+            return _gunzip(raw, "the gzip-encoded body", keep_compressed=True)
+        return _gunzip_files(_gunzip(raw, "the gzip-encoded body"))
+    body = response.iter_bytes(_CHUNK_BYTES)
+    return body if gzipped else _gunzip_files(body)
 
 
 def _gzip_encoded(response: httpx.Response) -> bool:
@@ -156,20 +161,25 @@ def _gunzip_files(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield from _gunzip(_prepend(first, chunks), "the gzip file")
 
 
-def _gunzip(chunks: Iterator[bytes], what: str) -> Iterator[bytes]:
+def _gunzip(
+    chunks: Iterator[bytes], what: str, *, keep_compressed: bool = False
+) -> Iterator[bytes]:
     """Decompress a gzip stream of one or more members, and check that the last one ends.
 
     zlib hands out what it has decoded so far and never complains that a member stops short of
-    its end, so without the check a truncated download would pass for a shorter file.
+    its end, so without the check a truncated download would pass for a shorter file. With
+    `keep_compressed` the gzip bytes themselves are passed on, decoded only to be checked.
     """
     decompressor = zlib.decompressobj(wbits=31)
     unfinished = False  # a member has begun and not yet ended
     try:
         for chunk in chunks:
+            if keep_compressed:
+                yield chunk
             while chunk:
                 unfinished = True
                 decoded = decompressor.decompress(chunk)
-                if decoded:
+                if decoded and not keep_compressed:
                     yield decoded
                 if not decompressor.eof:
                     break
