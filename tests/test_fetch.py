@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
+import stat
 import threading
 import time
 import zlib
@@ -508,6 +510,100 @@ def test_an_output_that_is_a_directory_is_an_error(server: Server, tmp_path: Pat
 
     with pytest.raises(XccError, match="Is a directory"):
         fetch(server.url("/events.json"), tmp_path)
+
+
+def test_an_output_that_is_a_symlink_is_written_through(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    target = tmp_path / "store" / "events-2022.json"
+    target.parent.mkdir()
+    target.write_bytes(b"previous copy\n")
+    output = tmp_path / "events.json"
+    output.symlink_to(target)
+
+    fetch(server.url("/events.json"), output)
+
+    assert (output.is_symlink(), target.read_bytes()) == (True, BODY)
+
+
+def test_a_dangling_symlink_output_creates_its_target(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    target = tmp_path / "events-2022.json"
+    output = tmp_path / "events.json"
+    output.symlink_to(target)
+
+    fetch(server.url("/events.json"), output)
+
+    assert (output.is_symlink(), target.read_bytes()) == (True, BODY)
+
+
+def test_a_symlink_outputs_validators_go_beside_its_target(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    store = tmp_path / "store"
+    store.mkdir()
+    (tmp_path / "events.json").symlink_to(store / "events-2022.json")
+
+    fetch(server.url("/events.json"), tmp_path / "events.json")
+
+    assert (_files(tmp_path), _files(store)) == (
+        ["events.json", "store"],
+        ["events-2022.json", "events-2022.json.meta.json"],
+    )
+
+
+def test_a_second_fetch_through_a_symlink_is_up_to_date(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY, etag=ETAG)
+    output = tmp_path / "events.json"
+    output.symlink_to(tmp_path / "events-2022.json")
+    fetch(server.url("/events.json"), output)
+
+    result = fetch(server.url("/events.json"), output)
+
+    assert result.downloaded is False
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["fifo", "symlink-to-fifo"])
+def test_an_output_that_is_not_a_regular_file_is_refused_before_downloading(
+    server: Server, tmp_path: Path, linked: bool
+) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    output = tmp_path / "events.json" if linked else fifo
+    if linked:
+        output.symlink_to(fifo)
+
+    with pytest.raises(XccError, match="it is a FIFO, not a regular file"):
+        fetch(server.url("/events.json"), output)
+
+    assert server.requests == []
+
+
+def test_an_output_that_is_not_a_regular_file_is_left_as_it_is(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    with pytest.raises(XccError):
+        fetch(server.url("/events.json"), fifo)
+
+    assert (_files(tmp_path), stat.S_ISFIFO(fifo.lstat().st_mode)) == (["fifo"], True)
+
+
+def test_cli_refuses_an_output_that_is_not_a_regular_file_in_one_line(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    result = CliRunner().invoke(app, ["fetch", server.url("/events.json"), "-o", str(fifo)])
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot write {fifo}: it is a FIFO, not a regular file (left as it is)\n",
+    )
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/events.json", "events.json", "http://"])

@@ -126,8 +126,10 @@ def fetch_command(
     when it answers 304 Not Modified the local copy stays as it is (--force downloads anyway).
     A gzip file (events.json.gz), or a body the server sent gzip-encoded, is decompressed
     unless OUTPUT ends in .gz, where the gzip bytes are saved as they came; a gzip stream cut
-    short is an error. Prints OUTPUT's path on stdout. --verbose shows the conditional headers
-    sent and the server's answer.
+    short is an error. An OUTPUT that is a symlink is written through: the file it points to
+    is replaced, the link stays, and that file's .meta.json goes beside it. An OUTPUT that is
+    not a regular file (a device, a FIFO) is refused and left as it is. Prints OUTPUT's path on
+    stdout. --verbose shows the conditional headers sent and the server's answer.
     """
     from xcc_sessions.fetch import fetch
 

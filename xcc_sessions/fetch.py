@@ -8,6 +8,12 @@ the output's name ends in .gz: then the gzip bytes are saved as they came. So th
 always what its name says. Either gzip stream must end as gzip ends, or the download is an
 error: a truncated one is never saved.
 
+An output that is a symlink is written through: the download replaces the file it points to
+(the temporary file and the sidecar below go beside that file, named after it) and the link
+stays. Anything else that is not a regular file (a directory, a device, a FIFO, a socket) is
+refused before anything is downloaded, and left as it is: renaming a file over it would destroy
+it, /dev/null included.
+
 The server's validators (ETag, Last-Modified) are kept in a sidecar `<output>.meta.json`, with
 the URL (any password in it masked as ***); the next fetch of the same URL sends them as
 If-None-Match / If-Modified-Since, and a 304 answer leaves the local copy as it is. `force`
@@ -19,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import stat
 import time
 import zlib
 from collections.abc import Iterator, Mapping
@@ -63,13 +70,14 @@ def fetch(
 
     Raises UsageError for a URL that is not http(s), and XccError, with the URL and the cause in
     one line, for everything that can go wrong on the way: an HTTP error status, no connection,
-    a timeout, a dropped connection, an unwritable output.
+    a timeout, a dropped connection, an unwritable output, an output that is not a regular file.
     """
     started = time.perf_counter()
     shown = _display(_checked(url))
-    sidecar = _sidecar(output)
-    validators = {} if force else _validators(shown, output, sidecar)
-    partial = _create_partial(output)
+    target = _target(output)
+    sidecar = _sidecar(target)
+    validators = {} if force else _validators(shown, target, sidecar)
+    partial = _create_partial(target, output)
     try:
         with (
             httpx.Client(
@@ -97,7 +105,7 @@ def fetch(
                     f"{response.status_code} {response.reason_phrase}".rstrip()
                 )
             received = _receive(response, partial, output, progress)
-        _install(partial, output, sidecar)
+        _install(partial, target, sidecar)
         _save_validators(sidecar, shown, response, received)
     except httpx.HTTPError as error:
         raise XccError(f"cannot fetch {shown}: {_describe(error, partial)}") from None
@@ -212,13 +220,46 @@ def _install(partial: Path, output: Path, sidecar: Path) -> None:
         os.close(directory)
 
 
-def _create_partial(output: Path) -> Path:
-    """Create the temporary file beside `output` now, so an unwritable place fails early."""
-    partial = output.with_name(f".{output.name}.{os.getpid()}.part")
+def _target(output: Path) -> Path:
+    """The regular file the download will replace: `output`, or the file a symlink there points
+    to (which need not exist yet).
+
+    Anything else found there is refused now, before a byte is downloaded: the rename would
+    replace a device, a FIFO or a socket with a plain file, and a symlink with a file while
+    leaving its target stale.
+    """
+    target = Path(os.path.realpath(output))
     try:
-        if output.is_dir():
-            raise IsADirectoryError(21, "Is a directory")
-        output.parent.mkdir(parents=True, exist_ok=True)
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as error:
+        raise XccError(f"cannot write {output}: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise XccError(f"cannot write {output}: Is a directory")
+    if not stat.S_ISREG(mode):
+        raise XccError(
+            f"cannot write {output}: it is {_kind(mode)}, not a regular file (left as it is)"
+        )
+    return target
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file or a directory is, in words."""
+    kinds = (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _create_partial(target: Path, output: Path) -> Path:
+    """Create the temporary file beside `target` now, so an unwritable place fails early."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         partial.touch()
     except OSError as error:
         raise XccError(f"cannot write {output}: {error.strerror or error}") from None
