@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -240,6 +242,65 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
         generate_events(output, 10)
 
     assert [path.name for path in tmp_path.iterdir()] == ["events.json"]
+
+
+def test_an_output_that_is_a_symlink_is_written_through(tmp_path: Path) -> None:
+    target = tmp_path / "store" / "events-2022.json"
+    target.parent.mkdir()
+    target.write_bytes(b"previous copy\n")
+    output = tmp_path / "events.json"
+    output.symlink_to(target)
+
+    generate_events(output, 10)
+
+    assert (output.is_symlink(), len(target.read_bytes().splitlines())) == (True, 10)
+
+
+def test_a_dangling_symlink_output_creates_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "events-2022.json"
+    output = tmp_path / "events.json"
+    output.symlink_to(target)
+
+    generate_events(output, 10)
+
+    assert (output.is_symlink(), len(target.read_bytes().splitlines())) == (True, 10)
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["fifo", "symlink-to-fifo"])
+def test_an_output_that_is_not_a_regular_file_is_refused(tmp_path: Path, linked: bool) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    output = tmp_path / "events.json" if linked else fifo
+    if linked:
+        output.symlink_to(fifo)
+
+    with pytest.raises(XccError, match="it is a FIFO, not a regular file"):
+        generate_events(output, 10)
+
+
+def test_an_output_that_is_not_a_regular_file_is_left_as_it_is(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    with pytest.raises(XccError):
+        generate_events(fifo, 10)
+
+    assert ([path.name for path in tmp_path.iterdir()], stat.S_ISFIFO(fifo.lstat().st_mode)) == (
+        ["fifo"],
+        True,
+    )
+
+
+def test_cli_refuses_an_output_that_is_not_a_regular_file_in_one_line(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    result = CliRunner().invoke(app, ["generate", "-n", "10", "-o", str(fifo), "-q"])
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot write {fifo}: it is a FIFO, not a regular file (left as it is)\n",
+    )
 
 
 @pytest.mark.parametrize(

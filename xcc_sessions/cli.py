@@ -172,7 +172,9 @@ def generate_command(
 
     About 30% of the lines are logged in, customers come back in bursts hours apart, orders are
     a /checkout page_view plus a placed_order at the same instant, and lines are not in time
-    order. About 300 bytes a line. Prints the file's path on stdout.
+    order. About 300 bytes a line. An OUTPUT that is a symlink is written through (the file it
+    points to is replaced, the link stays); one that is not a regular file (a device, a FIFO) is
+    refused and left as it is. Prints the file's path on stdout.
     """
     from xcc_sessions.generate import generate_events
 

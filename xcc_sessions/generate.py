@@ -12,6 +12,12 @@ type's own fields (page and sometimes referrer, query, product, position), in th
 - Lines are not in time order: each chunk of the file is shuffled, and every chunk spans the
   whole period.
 
+The file is written beside the output under a temporary name and renamed into place when
+complete. An output that is a symlink is written through (the file it points to is replaced,
+the link stays, the temporary file goes beside that file); anything else there that is not a
+regular file (a directory, a device, a FIFO, a socket) is refused before a line is written,
+and left as it is: renaming a file over it would destroy it, /dev/null included.
+
 Every random draw is SplitMix64 over (seed, purpose, row key) computed by Polars, so the output
 depends only on `seed` and `lines`: the same arguments write a byte-identical file, chunk by
 chunk, in bounded memory.
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -213,8 +220,9 @@ def generate_events(
 ) -> None:
     """Write `lines` synthetic events to `output`; the same `seed` writes the same bytes.
 
-    The file is written beside `output` under a temporary name and renamed into place when
-    complete. `on_progress` is called with the number of lines written so far after each chunk.
+    The file is written beside `output` (or the file a symlink there points to) under a
+    temporary name and renamed into place when complete. `on_progress` is called with the
+    number of lines written so far after each chunk.
     """
     if lines < 0:
         raise UsageError(f"the number of lines must be 0 or more, not {lines}")
@@ -223,9 +231,10 @@ def generate_events(
     customers_per_chunk = max(
         1, min(MAX_CUSTOMERS_PER_CHUNK, math.ceil(lines / _LINES_PER_CUSTOMER))
     )
-    partial = output.with_name(f".{output.name}.{os.getpid()}.part")
+    target = _target(output)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         file = partial.open("wb")
     except OSError as error:
         raise _write_error(output, error) from None
@@ -240,7 +249,7 @@ def generate_events(
                 chunk += 1
                 if on_progress is not None:
                     on_progress(written)
-        partial.replace(output)
+        partial.replace(target)
     except OSError as error:
         raise _write_error(output, error) from None
     finally:
@@ -253,6 +262,42 @@ def generate_events(
 
 def _write_error(output: Path, error: OSError) -> XccError:
     return XccError(f"cannot write {output}: {error.strerror or error}")
+
+
+def _target(output: Path) -> Path:
+    """The regular file to replace: `output`, or the file a symlink there points to (which
+    need not exist yet).
+
+    Anything else found there is refused now, before a line is generated: the rename would
+    replace a device, a FIFO or a socket with a plain file, and a symlink with a file while
+    leaving its target stale. (fetch has the same rule; it is not imported from there so that
+    generate never loads httpx.)
+    """
+    target = Path(os.path.realpath(output))
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as error:
+        raise _write_error(output, error) from None
+    if stat.S_ISDIR(mode):
+        raise XccError(f"cannot write {output}: Is a directory")
+    if not stat.S_ISREG(mode):
+        raise XccError(
+            f"cannot write {output}: it is {_kind(mode)}, not a regular file (left as it is)"
+        )
+    return target
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file or a directory is, in words."""
+    kinds = (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _chunk(seed: int, chunk: int, customers: int, written: int, lines: int) -> pl.DataFrame:
