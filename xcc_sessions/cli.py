@@ -168,7 +168,7 @@ def generate_command(
 ) -> None:
     """Write a synthetic event file shaped like the webshop's real clickstream.
 
-    Example: xcc-sessions generate -n 1000000 -o data/events.json --seed 1
+    Example: xcc-sessions generate -n 1000000 -o data/synthetic-events.json --seed 1
 
     About 30% of the lines are logged in, customers come back in bursts hours apart, orders are
     a /checkout page_view plus a placed_order at the same instant, and lines are not in time

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import stat
 import time
 import zlib
 from collections.abc import Iterator, Mapping
@@ -36,6 +35,7 @@ import httpx
 
 from xcc_sessions import __version__
 from xcc_sessions.errors import UsageError, XccError
+from xcc_sessions.outputs import replaceable_file
 from xcc_sessions.progress import human_bytes, progress_bar
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -74,7 +74,7 @@ def fetch(
     """
     started = time.perf_counter()
     shown = _display(_checked(url))
-    target = _target(output)
+    target = replaceable_file(output)
     sidecar = _sidecar(target)
     validators = {} if force else _validators(shown, target, sidecar)
     partial = _create_partial(target, output)
@@ -218,41 +218,6 @@ def _install(partial: Path, output: Path, sidecar: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
-
-
-def _target(output: Path) -> Path:
-    """The regular file the download will replace: `output`, or the file a symlink there points
-    to (which need not exist yet).
-
-    Anything else found there is refused now, before a byte is downloaded: the rename would
-    replace a device, a FIFO or a socket with a plain file, and a symlink with a file while
-    leaving its target stale.
-    """
-    target = Path(os.path.realpath(output))
-    try:
-        mode = target.stat().st_mode
-    except FileNotFoundError:
-        return target
-    except OSError as error:
-        raise XccError(f"cannot write {output}: {error.strerror or error}") from None
-    if stat.S_ISDIR(mode):
-        raise XccError(f"cannot write {output}: Is a directory")
-    if not stat.S_ISREG(mode):
-        raise XccError(
-            f"cannot write {output}: it is {_kind(mode)}, not a regular file (left as it is)"
-        )
-    return target
-
-
-def _kind(mode: int) -> str:
-    """What a file that is not a regular file or a directory is, in words."""
-    kinds = (
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _create_partial(target: Path, output: Path) -> Path:

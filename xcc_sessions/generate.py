@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 import polars as pl
 
 from xcc_sessions.errors import UsageError, XccError
+from xcc_sessions.outputs import replaceable_file
 
 PERIOD_START = datetime(2022, 4, 20)
 SITE = "https://xcc-webshop.com"
@@ -231,7 +231,7 @@ def generate_events(
     customers_per_chunk = max(
         1, min(MAX_CUSTOMERS_PER_CHUNK, math.ceil(lines / _LINES_PER_CUSTOMER))
     )
-    target = _target(output)
+    target = replaceable_file(output)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -262,42 +262,6 @@ def generate_events(
 
 def _write_error(output: Path, error: OSError) -> XccError:
     return XccError(f"cannot write {output}: {error.strerror or error}")
-
-
-def _target(output: Path) -> Path:
-    """The regular file to replace: `output`, or the file a symlink there points to (which
-    need not exist yet).
-
-    Anything else found there is refused now, before a line is generated: the rename would
-    replace a device, a FIFO or a socket with a plain file, and a symlink with a file while
-    leaving its target stale. (fetch has the same rule; it is not imported from there so that
-    generate never loads httpx.)
-    """
-    target = Path(os.path.realpath(output))
-    try:
-        mode = target.stat().st_mode
-    except FileNotFoundError:
-        return target
-    except OSError as error:
-        raise _write_error(output, error) from None
-    if stat.S_ISDIR(mode):
-        raise XccError(f"cannot write {output}: Is a directory")
-    if not stat.S_ISREG(mode):
-        raise XccError(
-            f"cannot write {output}: it is {_kind(mode)}, not a regular file (left as it is)"
-        )
-    return target
-
-
-def _kind(mode: int) -> str:
-    """What a file that is not a regular file or a directory is, in words."""
-    kinds = (
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _chunk(seed: int, chunk: int, customers: int, written: int, lines: int) -> pl.DataFrame:
