@@ -237,6 +237,24 @@ def test_run_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "exit_code"),
+    [(worked_example_events(), 0), ("", 1)],
+    ids=["with events", "without any"],
+)
+def test_run_verbose_shows_the_first_rejected_lines(
+    tmp_path: Path, text: str, exit_code: int
+) -> None:
+    events = tmp_path / "events.json"
+    events.write_text(text + "<html>\n", encoding="utf-8")
+    command = ["run", str(events), "-v", "--no-serve", "--data-dir", str(tmp_path / "out")]
+
+    result = runner.invoke(app, [*command, "-d", str(tmp_path / "x.duckdb")])
+
+    rejected_line = f"  line {text.count(chr(10)) + 1}: invalid_json: <html>"
+    assert (result.exit_code, rejected_line in result.stderr.splitlines()) == (exit_code, True)
+
+
 def test_run_with_a_bad_gap_is_a_usage_error(events: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(events), "--gap", "soon", "--no-serve"])
 

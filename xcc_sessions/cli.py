@@ -362,7 +362,8 @@ def run_command(
     SOURCE defaults to the webshop's event file, downloaded to DATA_DIR (again only when the
     server has a newer copy, or with --force). The sessions go into --database (default: the
     embedded DuckDB file data/xcc-sessions.duckdb); then the API listens on --host and --port
-    until Ctrl+C. --no-serve stops after the load.
+    until Ctrl+C. --no-serve stops after the load. --verbose also shows the first rejected
+    lines, and logs every request once serving.
     """
     from xcc_sessions.digest import FileDigest
     from xcc_sessions.sources import local_path
@@ -372,6 +373,7 @@ def run_command(
     digest = FileDigest(local) if local.is_file() else None
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.database import resolve_database
+    from xcc_sessions.load import NoValidLineError
     from xcc_sessions.pipeline import prepare
     from xcc_sessions.sessionize import parse_gap
 
@@ -380,16 +382,23 @@ def run_command(
         from xcc_sessions.api import check_port_free  # starlette and uvicorn, only to serve
 
         check_port_free(host, port, advice=_NO_SERVE_ADVICE)  # before a long load, not after
-    prepare(
-        source,
-        resolve_database(database),
-        gap=inactivity,
-        data_dir=data_dir,
-        force=force,
-        progress=wanted(quiet),
-        report=None if quiet else functools.partial(typer.echo, err=True),
-        digest=digest,
-    )
+    try:
+        prepare(
+            source,
+            resolve_database(database),
+            gap=inactivity,
+            data_dir=data_dir,
+            force=force,
+            progress=wanted(quiet),
+            report=None if quiet else functools.partial(typer.echo, err=True),
+            digest=digest,
+        )
+    except NoValidLineError:
+        if verbose:  # what the file held instead of events
+            _echo_first_rejected(data_dir / "rejected.ndjson")
+        raise
+    if verbose:
+        _echo_first_rejected(data_dir / "rejected.ndjson")
     if serve:
         _serve(database, host, port, quiet, verbose)
 
