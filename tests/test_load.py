@@ -38,6 +38,7 @@ from xcc_sessions.generate import generate_events
 from xcc_sessions.load import (
     SCHEMA_QUERIES,
     LoadResult,
+    OnStep,
     _signals_deferred,
     load,
     load_sessionized,
@@ -729,6 +730,53 @@ def test_a_run_in_memory_of_no_event_file_writes_its_rejected_lines(
         load_sessionized(sessionize_in_memory(page, tmp_path / "out"), database)
 
     assert len((tmp_path / "out" / "rejected.ndjson").read_text().splitlines()) == 3
+
+
+def refusals_of_runs_into(directory: Path, events: Path) -> tuple[list[bool], OnStep]:
+    """An on_step listener that tries to sessionize into `directory` at each step of a load,
+    and the list it records each attempt's refusal in."""
+    refused: list[bool] = []
+
+    def try_a_run(name: str, seconds: float) -> None:
+        try:
+            sessionize(events, directory)
+            refused.append(False)
+        except XccError:
+            refused.append(True)
+
+    return refused, try_a_run
+
+
+def test_a_load_holds_its_directory_against_runs_until_done(
+    database: Database, tmp_path: Path, generated_events: Path
+) -> None:
+    sessionize(generated_events, tmp_path / "out")
+    refused, try_a_run = refusals_of_runs_into(tmp_path / "out", generated_events)
+
+    load(tmp_path / "out", database, on_step=try_a_run)
+
+    assert set(refused) == {True}
+
+
+def test_a_run_in_memory_holds_its_directory_until_it_is_loaded(
+    database: Database, tmp_path: Path, generated_events: Path
+) -> None:
+    refused, try_a_run = refusals_of_runs_into(tmp_path / "out", generated_events)
+
+    with sessionize_in_memory(generated_events, tmp_path / "out") as sessionized:
+        load_sessionized(sessionized, database, on_step=try_a_run)
+
+    assert set(refused) == {True}
+
+
+def test_a_load_of_a_directory_a_run_is_writing_is_refused(
+    database: Database, tmp_path: Path, generated_events: Path
+) -> None:
+    with sessionize_in_memory(generated_events, tmp_path / "out") as run:
+        run.write()
+
+        with pytest.raises(XccError, match="out is being written by a sessionize or run"):
+            load(tmp_path / "out", database)
 
 
 def test_a_run_in_memory_writes_its_files_when_the_load_fails(

@@ -586,21 +586,34 @@ def test_a_compression_that_polars_cannot_read_is_one_clear_error(
 
 def test_a_second_run_into_a_directory_in_use_is_refused(tmp_path: Path) -> None:
     events = write(tmp_path, [line(1, 7, BASE)])
-    first = sessionize_in_memory(events, tmp_path / "out")  # holds it until its files are written
 
-    with pytest.raises(XccError, match="out is in use by another sessionize or run"):
+    with (
+        sessionize_in_memory(events, tmp_path / "out"),
+        pytest.raises(XccError, match="out is in use by another sessionize, run or load"),
+    ):
         sessionize(events, tmp_path / "out")
 
-    first.write()
 
-
-def test_a_directory_is_free_again_once_the_run_has_written_its_files(tmp_path: Path) -> None:
+def test_a_directory_is_free_again_once_the_run_is_done(tmp_path: Path) -> None:
     events = write(tmp_path, [line(1, 7, BASE)])
-    sessionize_in_memory(events, tmp_path / "out").write()
+    with sessionize_in_memory(events, tmp_path / "out") as first:
+        first.write()
 
     summary = sessionize(events, tmp_path / "out")
 
     assert summary.events == 1
+
+
+def test_a_failed_run_lets_its_directory_go(tmp_path: Path) -> None:
+    events = write(tmp_path, [line(1, 7, BASE)])
+    truncated = tmp_path / "events.json.gz"
+    truncated.write_bytes(gzip.compress(events.read_bytes())[:-12])
+    with pytest.raises(XccError, match="unexpected end of file") as failure:
+        sessionize(truncated, tmp_path / "out")
+
+    summary = sessionize(events, tmp_path / "out")  # the failure's traceback still kept
+
+    assert (summary.events, failure.type) == (1, XccError)
 
 
 def test_a_truncated_gzip_file_is_one_clear_error(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ from xcc_sessions.connections import (
 )
 from xcc_sessions.database import Database, Engine
 from xcc_sessions.errors import XccError
+from xcc_sessions.outputs import DirectoryClaim
 from xcc_sessions.schema import EVENTS, SESSIONS
 from xcc_sessions.sql import load_query
 
@@ -207,6 +208,12 @@ def load(directory: Path, database: Database, *, on_step: OnStep | None = None) 
     fix (a missing or damaged file, an unreachable database), leaving the database unchanged.
     `on_step(name, seconds)` hears of each step as it finishes ("copy events", "swap", ...).
     """
+    _check_directory(directory)
+    with DirectoryClaim(directory, shared=True):  # no run rewrites it while it is read
+        return _load_output(directory, database, on_step)
+
+
+def _load_output(directory: Path, database: Database, on_step: OnStep | None) -> LoadResult:
     started = time.perf_counter()
     step = _Steps(on_step)
     output = read_output(directory)
@@ -237,7 +244,8 @@ def load_sessionized(
             str(sessionized.source), sessionized.rejected, sessionized.output_dir
         )
     if database.engine != "postgresql":
-        return sessionized.write(), load(sessionized.output_dir, database, on_step=on_step)
+        # Read back from the files while `sessionized` still holds their directory.
+        return sessionized.write(), _load_output(sessionized.output_dir, database, on_step)
     summary: Summary | None = None
     write_attempted = False
 
@@ -274,8 +282,7 @@ def _result(
 
 def read_output(directory: Path) -> SessionizeOutput:
     """The files in a sessionize output directory, or `XccError` saying what is wrong."""
-    if not directory.is_dir():
-        raise XccError(f"{directory} is not a directory: run `xcc-sessions sessionize` first")
+    _check_directory(directory)
     summary = _read_summary(directory / "summary.json")
     if _no_valid_line(summary["lines"], summary["blank"], summary["rejected"]):
         raise NoValidLineError(summary["input"]["path"], summary["rejected"], directory)
@@ -283,6 +290,11 @@ def read_output(directory: Path) -> SessionizeOutput:
     _check_parquet(sessions, SESSIONS)
     _check_parquet(events, EVENTS)
     return SessionizeOutput(sessions=sessions, events=events, summary=summary)
+
+
+def _check_directory(directory: Path) -> None:
+    if not directory.is_dir():
+        raise XccError(f"{directory} is not a directory: run `xcc-sessions sessionize` first")
 
 
 def _read_summary(path: Path) -> dict[str, Any]:

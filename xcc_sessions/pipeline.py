@@ -63,14 +63,14 @@ def prepare(
                 "to download"
             )
     started_digest = digest if digest is not None and digest.path == events else None
-    sessionized = sessionize_in_memory(events, data_dir, gap=gap, digest=started_digest)
-    customers = sessionized.sessions.get_column("customer_id").n_unique()
-    say(
-        f"Sessionized {sessionized.lines:,} lines into {sessionized.sessions.height:,} sessions "
-        f"of {customers:,} customers ({sessionized.rejected:,} rejected, see "
-        f"{data_dir / 'rejected.ndjson'})"
-    )
-    _, result = load_sessionized(sessionized, database)
+    with sessionize_in_memory(events, data_dir, gap=gap, digest=started_digest) as sessionized:
+        customers = sessionized.sessions.get_column("customer_id").n_unique()
+        say(
+            f"Sessionized {sessionized.lines:,} lines into {sessionized.sessions.height:,} "
+            f"sessions of {customers:,} customers ({sessionized.rejected:,} rejected, see "
+            f"{data_dir / 'rejected.ndjson'})"
+        )
+        _, result = load_sessionized(sessionized, database)
     say(
         f"Loaded run {result.run_id}: {result.sessions_loaded:,} sessions and "
         f"{result.events_loaded:,} events into {database.display}"

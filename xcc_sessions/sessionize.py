@@ -26,7 +26,6 @@ import io
 import json
 import os
 import re
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from xcc_sessions.digest import FileDigest
 from xcc_sessions.errors import XccError
 from xcc_sessions.gap import parse_gap
 from xcc_sessions.lines import classify_some_lines, split_lines
+from xcc_sessions.outputs import DirectoryClaim
 from xcc_sessions.schema import EVENTS, SESSIONS
 
 __all__ = [
@@ -154,7 +154,8 @@ def sessionize(
     after writing everything when `strict` and any line was rejected. `digest` is the input's
     hash if the caller started it already (the CLI does, before it imports Polars).
     """
-    summary = sessionize_in_memory(events, output_dir, gap=gap, digest=digest).write()
+    with sessionize_in_memory(events, output_dir, gap=gap, digest=digest) as sessionized:
+        summary = sessionized.write()
     if strict and summary.rejected:
         raise RejectedLinesError(summary, output_dir)
     return summary
@@ -164,7 +165,8 @@ def sessionize(
 class Sessionized:
     """A file sessionized in memory: the sessions and events frames of the outputs, the counts
     of lines read, blank and rejected (the summary's), and `write()`, which writes every output
-    file to `output_dir` and returns the summary."""
+    file to `output_dir` and returns the summary. No other run writes `output_dir` until the
+    `with` block around this one ends (`claim`)."""
 
     source: Path
     sessions: pl.DataFrame
@@ -174,7 +176,14 @@ class Sessionized:
     rejected: int
     output_dir: Path
     write: Callable[[], Summary]
-    """Write the files and release `output_dir` (see `_claim`) for other runs."""
+    claim: DirectoryClaim
+    """`output_dir`, held for this run until released: use the run in a `with` block."""
+
+    def __enter__(self) -> Sessionized:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.claim.release()
 
 
 def sessionize_in_memory(
@@ -185,24 +194,26 @@ def sessionize_in_memory(
     digest: FileDigest | None = None,
 ) -> Sessionized:
     """`sessionize` up to writing its files, so that a caller can use the frames before they
-    are written (`xcc_sessions.load.load_sessionized` COPYs them into PostgreSQL). Checks first
-    that `output_dir` can be written, so that a bad one fails before the work, not after."""
+    are written (`xcc_sessions.load.load_sessionized` COPYs them into PostgreSQL); use the
+    result in a `with` block, which holds `output_dir` for this run (`DirectoryClaim`; another
+    run into it is refused meanwhile). Checks first that `output_dir` can be written, so that a
+    bad one fails before the work, not after."""
     started = time.perf_counter()
     size = _input_size(events)
     _refuse_unreadable_compression(events)
     _prepare(output_dir)
-    release = _claim(output_dir)
+    claim = DirectoryClaim(output_dir)
     try:
-        return _sessionize_claimed(events, output_dir, release, gap, digest, started, size)
+        return _sessionize_claimed(events, output_dir, claim, gap, digest, started, size)
     except BaseException:
-        release()
+        claim.release()
         raise
 
 
 def _sessionize_claimed(
     events: Path,
     output_dir: Path,
-    release: Callable[[], None],
+    claim: DirectoryClaim,
     gap: timedelta,
     digest: FileDigest | None,
     started: float,
@@ -251,12 +262,7 @@ def _sessionize_claimed(
         )
 
     def write() -> Summary:
-        try:
-            return _write_outputs(
-                output_dir, summarize, sessions_frame, events_frame, read.rejected
-            )
-        finally:
-            release()
+        return _write_outputs(output_dir, summarize, sessions_frame, events_frame, read.rejected)
 
     return Sessionized(
         source=events,
@@ -267,6 +273,7 @@ def _sessionize_claimed(
         rejected=read.rejected.height,
         output_dir=output_dir,
         write=write,
+        claim=claim,
     )
 
 
@@ -564,36 +571,6 @@ def _refuse_unreadable_compression(events: Path) -> None:
                 f"{events} is {kind}, which sessionize does not read: decompress it "
                 f"({command} {events}), or give it plain, gzip- or zstd-compressed"
             )
-
-
-def _claim(output_dir: Path) -> Callable[[], None]:
-    """Lock `output_dir` for this run until the returned function is called (after `write`), or
-    fail at once if another run holds it: two runs writing one directory removed each other's
-    staged files, and could have left outputs from two inputs. The lock is on the directory
-    itself, so no lock file is left in it; the system drops it if the process dies. (Windows
-    has no such lock: there runs are not kept apart.)"""
-    if sys.platform == "win32":
-        return lambda: None
-    import fcntl
-
-    claim = os.open(output_dir, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(claim)
-        raise XccError(
-            f"{output_dir} is in use by another sessionize or run; wait for it to finish, or "
-            "write to another directory"
-        ) from None
-    released = False
-
-    def release() -> None:
-        nonlocal released
-        if not released:  # closing twice could close a descriptor reused since
-            released = True
-            os.close(claim)
-
-    return release
 
 
 def _prepare(output_dir: Path) -> None:
