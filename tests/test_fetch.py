@@ -351,6 +351,35 @@ def test_a_truncated_gzip_content_encoding_under_a_gz_name_is_an_error(
         fetch(server.url("/events.json"), tmp_path / "events.json.gz")
 
 
+def test_a_truncated_gzip_file_under_a_gz_name_is_an_error(server: Server, tmp_path: Path) -> None:
+    compressed = gzip.compress(BODY)
+    server.routes["/events.json.gz"] = serve(compressed[: len(compressed) // 2])
+
+    with pytest.raises(XccError, match="the gzip file ends early"):
+        fetch(server.url("/events.json.gz"), tmp_path / "events.json.gz")
+
+
+def test_a_gzip_file_gzip_encoded_again_is_saved_compressed_once_under_a_gz_name(
+    server: Server, tmp_path: Path
+) -> None:
+    encoded = gzip.compress(gzip.compress(BODY))
+    server.routes["/events.json.gz"] = serve(encoded, headers={"Content-Encoding": "gzip"})
+    output = tmp_path / "events.json.gz"
+
+    fetch(server.url("/events.json.gz"), output)
+
+    assert gzip.decompress(output.read_bytes()) == BODY
+
+
+def test_a_plain_body_under_a_gz_name_is_saved_compressed(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = serve(BODY)
+    output = tmp_path / "events.json.gz"
+
+    fetch(server.url("/events.json"), output)
+
+    assert gzip.decompress(output.read_bytes()) == BODY
+
+
 def test_a_corrupt_gzip_file_is_an_error_and_leaves_no_file(server: Server, tmp_path: Path) -> None:
     server.routes["/events.json.gz"] = serve(gzip.compress(BODY)[:20] + b"not deflate data" * 50)
 

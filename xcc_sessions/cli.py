@@ -125,8 +125,8 @@ def fetch_command(
     Last-Modified are kept in OUTPUT.meta.json and sent with the next fetch of the same URL;
     when it answers 304 Not Modified the local copy stays as it is (--force downloads anyway).
     A gzip file (events.json.gz), or a body the server sent gzip-encoded, is decompressed
-    unless OUTPUT ends in .gz, where the gzip bytes are saved as they came; a gzip stream cut
-    short is an error. An OUTPUT that is a symlink is written through: the file it points to
+    unless OUTPUT ends in .gz, which gets a gzip file (plain text is compressed); a gzip stream
+    cut short is an error. An OUTPUT that is a symlink is written through: the file it points to
     is replaced, the link stays, and that file's .meta.json goes beside it. An OUTPUT that is
     not a regular file (a device, a FIFO) is refused and left as it is. Prints OUTPUT's path on
     stdout. --verbose shows the conditional headers sent and the server's answer.

@@ -4,9 +4,9 @@ The body streams into a temporary file beside the target, which is flushed to di
 into place only when complete, so an interrupted or failed download never leaves a partial file
 under the final name (nor a stray temporary file). Redirects are followed. A gzip
 Content-Encoding is decoded, and a gzip *file* (say events.json.gz) is decompressed too, unless
-the output's name ends in .gz: then the gzip bytes are saved as they came. So the output is
-always what its name says. Either gzip stream must end as gzip ends, or the download is an
-error: a truncated one is never saved.
+the output's name ends in .gz: then a gzip file is saved as it came (an encoding of plain text
+is one), and plain text is compressed. So the output is always what its name says. Every gzip
+stream must end as gzip ends, or the download is an error: a truncated one is never saved.
 
 An output that is a symlink is written through: the download replaces the file it points to
 (the temporary file and the sidecar below go beside that file, named after it) and the link
@@ -139,20 +139,46 @@ def _receive(response: httpx.Response, partial: Path, output: Path, progress: bo
 
 
 def _content(response: httpx.Response, gzipped: bool) -> Iterator[bytes]:
-    """What to write: the body, gzip-compressed if `gzipped` (the output's name ends in .gz)
-    and it came so, plain otherwise.
+    """What to write: the file the server has, gzip-compressed if `gzipped` (the output's name
+    ends in .gz), plain otherwise.
 
     gzip, the encoding asked for, is read as it came and checked by the same decoder as a gzip
     file: httpx's own decoder never notices a gzip stream that stops short, so a truncated body
     with a correct Content-Length would pass for a shorter file.
     """
-    if _gzip_encoded(response):
-        raw = response.iter_raw(_CHUNK_BYTES)
-        if gzipped:
-            return _gunzip(raw, "the gzip-encoded body", keep_compressed=True)
+    if not _gzip_encoded(response):
+        body = response.iter_bytes(_CHUNK_BYTES)
+        return _as_gzip_file(body) if gzipped else _gunzip_files(body)
+    raw = response.iter_raw(_CHUNK_BYTES)
+    if not gzipped:
         return _gunzip_files(_gunzip(raw, "the gzip-encoded body"))
-    body = response.iter_bytes(_CHUNK_BYTES)
-    return body if gzipped else _gunzip_files(body)
+    first = next(raw, b"")
+    raw = _prepend(first, raw)
+    if _decodes_to_gzip(first):  # a gzip file, gzip-encoded again: keep the file's own gzip
+        return _as_gzip_file(_gunzip(raw, "the gzip-encoded body"))
+    return _gunzip(raw, "the gzip-encoded body", keep_compressed=True)  # the encoding is one
+
+
+def _as_gzip_file(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A body for a .gz name: a gzip file as it came (checked to end), plain text compressed."""
+    first = next(chunks, b"")
+    rest = _prepend(first, chunks)
+    if first.startswith(_GZIP_MAGIC):
+        yield from _gunzip(rest, "the gzip file", keep_compressed=True)
+        return
+    compressor = zlib.compressobj(1, wbits=31)  # the fastest level: it is for the name's sake
+    for chunk in rest:
+        yield compressor.compress(chunk)
+    yield compressor.flush()
+
+
+def _decodes_to_gzip(encoded: bytes) -> bool:
+    """Whether the first bytes of a gzip-encoded body decode to the start of a gzip file."""
+    try:
+        decoded = zlib.decompressobj(wbits=31).decompress(encoded, len(_GZIP_MAGIC))
+    except zlib.error:
+        return False  # the checked decoder reports it
+    return decoded.startswith(_GZIP_MAGIC)
 
 
 def _gzip_encoded(response: httpx.Response) -> bool:
