@@ -234,6 +234,25 @@ def test_json_writes_a_result_of_many_batches_as_one_array(database: Database) -
     assert output == json.dumps([{"x": x} for x in range(1, MANY_ROWS + 1)]) + "\n"
 
 
+def test_postgres_writes_the_rows_before_a_late_failure(postgres_url: str) -> None:
+    write_sessions(Database("postgresql", postgres_url), worked_example())
+    sql = f"select x, 1 / ({MANY_ROWS} - x) as y from generate_series(1, {MANY_ROWS}) as t(x)"
+
+    result = CliRunner().invoke(app, ["query", sql, "-f", "csv", "-d", postgres_url])
+
+    # Rows come from a cursor on the server a batch at a time: those before the failure are out.
+    assert (result.exit_code, len(result.stdout.splitlines()) > 1) == (1, True)
+
+
+@pytest.mark.parametrize("sql", ["show timezone", "explain select * from sessions"])
+def test_postgres_answers_statements_that_are_no_query(postgres_url: str, sql: str) -> None:
+    write_sessions(Database("postgresql", postgres_url), worked_example())
+
+    result = CliRunner().invoke(app, ["query", sql, "-f", "json", "-d", postgres_url])
+
+    assert (result.exit_code, len(json.loads(result.stdout)) > 0) == (0, True)
+
+
 def test_json_of_no_rows_is_an_empty_array(database: Database) -> None:
     write_sessions(database, worked_example())
 

@@ -539,8 +539,9 @@ def query_command(
     query cannot change the loaded tables. Times are written in ISO 8601, intervals in
     seconds; csv writes NULL as an empty field; json writes an array of objects, one per row,
     numbers as doubles (NaN and numbers beyond a double as null). csv and json are written as
-    the rows arrive, so a result larger than memory can be exported. SQL that starts with - (a
-    -- comment) goes last, after a --: xcc-sessions query -f csv -- SQL.
+    the rows arrive, so a result larger than memory can be exported; a query that fails part-way
+    leaves what was written so far, and exit code 1. SQL that starts with - (a -- comment) goes
+    last, after a --: xcc-sessions query -f csv -- SQL.
     """
     from xcc_sessions.query import read_query, run_query, write_csv, write_json
 

@@ -6,7 +6,8 @@ query cannot change the loaded tables, and a DuckDB file is held only while the 
 reader holding it would block the next load). The result is written as text by the standard
 library, which prints any value either engine returns (an interval, a uuid, an array, NaN).
 CSV and JSON are written as the rows are fetched, so that a result larger than memory can be
-exported; the table needs every row first, to align its columns.
+exported (on PostgreSQL from a cursor on the server); the table needs every row first, to align
+its columns.
 """
 
 from __future__ import annotations
@@ -169,25 +170,52 @@ def _run_postgres(database: Database, sql: str, consume: Consume[T]) -> T:
     with connect_postgres(database) as connection:
         connection.read_only = True
         try:
-            # Prepared, the text is one statement or none runs: unprepared, "commit; delete
-            # ..." would end the read-only transaction and run the rest.
-            cursor = connection.execute(sql, prepare=True)
-            if cursor.pgresult is not None and cursor.pgresult.status == _EMPTY_QUERY:
-                _check_one_statement(0)
-            names = [column.name for column in cursor.description or []]
-
-            def rows() -> Iterator[tuple[Any, ...]]:
-                # libpq holds the whole result, compactly; psycopg makes Python objects of a
-                # batch at a time.
-                while batch := cursor.fetchmany(_BATCH):
-                    yield from batch
-
-            return consume(_unique(names), rows() if names else iter([]))
+            try:
+                return _consume_server_cursor(connection, sql, consume)
+            except psycopg.errors.SyntaxError:
+                # A cursor takes a query (select, values, with) only: explain, show and text
+                # in error run as one statement below, whose result the client holds whole.
+                connection.rollback()
+            return _consume_prepared(connection, sql, consume)
         except psycopg.Error as error:
             if "cannot insert multiple commands" in str(error):
                 _check_one_statement(2)
             reason = _without_excerpt(postgres_reason(error, database))
             raise XccError(f"the query failed: {reason}") from None
+
+
+def _consume_server_cursor(connection: psycopg.Connection[Any], sql: str, consume: Consume[T]) -> T:
+    """`consume` of a query's rows fetched from a cursor on the server, a batch at a time, so
+    that neither side holds a large result whole. A cursor's text is one statement, as the
+    extended protocol takes it: "select 1; delete ..." is refused before anything runs."""
+    # A cursor is planned for its first rows by default; plan it for all, as a plain query is.
+    connection.execute("set local cursor_tuple_fraction = 1")
+    with connection.cursor(name="xcc_query") as cursor:
+        cursor.execute(sql)
+        names = [column.name for column in cursor.description or []]
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            while batch := cursor.fetchmany(_BATCH):
+                yield from batch
+
+        return consume(_unique(names), rows())
+
+
+def _consume_prepared(connection: psycopg.Connection[Any], sql: str, consume: Consume[T]) -> T:
+    """`consume` of any statement's result, run as one prepared statement: unprepared, "commit;
+    delete ..." would end the read-only transaction and run the rest."""
+    cursor = connection.execute(sql, prepare=True)
+    if cursor.pgresult is not None and cursor.pgresult.status == _EMPTY_QUERY:
+        _check_one_statement(0)
+    names = [column.name for column in cursor.description or []]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        # libpq holds the whole result, compactly; psycopg makes Python objects of a batch at a
+        # time.
+        while batch := cursor.fetchmany(_BATCH):
+            yield from batch
+
+    return consume(_unique(names), rows() if names else iter([]))
 
 
 def _check_one_statement(count: int) -> None:
