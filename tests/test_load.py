@@ -702,9 +702,10 @@ def test_a_run_in_memory_whose_files_fail_to_write_leaves_the_previous_data(
     ("text", "why"),
     [
         ("<html>\n<body>Service unavailable</body>\n</html>\n", "every line of {} was rejected"),
-        ("", "{} is empty"),
+        ("", "{} holds no event (it is empty, or blank)"),
+        ("\n \n\t\n", "{} holds no event (it is empty, or blank)"),
     ],
-    ids=["error page", "empty"],
+    ids=["error page", "empty", "blank"],
 )
 def test_a_run_in_memory_of_no_event_file_keeps_the_data(
     database: Database, tmp_path: Path, awkward_output: Path, text: str, why: str

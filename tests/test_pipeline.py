@@ -85,6 +85,21 @@ def test_prepare_takes_a_file_url_as_the_local_file(events: Path, database: Data
     assert order_metrics(database) == WORKED_EXAMPLE_METRICS
 
 
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        ("ftp://example.com/events.json", "cannot read ftp:// URLs"),
+        ("file://example.com/events.json", "is a file on another host"),
+    ],
+)
+def test_run_of_a_source_it_cannot_read_is_a_usage_error(
+    tmp_path: Path, source: str, why: str
+) -> None:
+    result = runner.invoke(app, ["run", source, "-d", str(tmp_path / "x.duckdb"), "--no-serve"])
+
+    assert (result.exit_code, why in result.stderr) == (2, True)
+
+
 def test_run_on_a_busy_port_says_it_can_load_without_serving(events: Path, tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
@@ -144,7 +159,8 @@ def test_run_with_force_downloads_a_current_copy_again(
     (tmp_path / "site" / "events.json").write_text(worked_example_events(), encoding="utf-8")
     command = ["run", f"{served_directory}/events.json", "--no-serve", "--data-dir", str(tmp_path)]
     command += ["-d", str(tmp_path / "x.duckdb")]
-    runner.invoke(app, command)  # the copy is current from now on
+    first = runner.invoke(app, command)  # the copy is current from now on
+    assert first.exit_code == 0, first.output
 
     again = runner.invoke(app, [*command, "--force"])
 
@@ -232,8 +248,7 @@ def test_run_of_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
 
     assert (result.exit_code, result.stderr) == (
         1,
-        f"Error: no event file at {missing}: fetch it first (xcc-sessions fetch), or give a URL "
-        "to download\n",
+        f"Error: no event file at {missing}: give an event file, or a URL to download it from\n",
     )
 
 

@@ -33,7 +33,7 @@ app = typer.Typer(
     name="xcc-sessions",
     help=(
         "Webshop clickstream to customer sessions in SQL, with a metrics API.\n\n"
-        "Example: xcc-sessions run data/events.json"
+        "Example: xcc-sessions run"
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
@@ -98,10 +98,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Webshop clickstream to customer sessions in SQL, with a metrics API.
-
-    Example: xcc-sessions run
-    """
+    """The options of xcc-sessions itself (its help text is the app's, above)."""
 
 
 @command("fetch")
@@ -357,7 +354,7 @@ def run_command(
 ) -> None:
     """The main job: fetch, sessionize and load the events, then serve the metrics API.
 
-    Example: xcc-sessions run data/events.json --gap 30m
+    Example: xcc-sessions run --gap 45m
 
     SOURCE defaults to the webshop's event file, downloaded to DATA_DIR (again only when the
     server has a newer copy, or with --force). The sessions go into --database (default: the
@@ -366,11 +363,11 @@ def run_command(
     lines, and logs every request once serving.
     """
     from xcc_sessions.digest import FileDigest
-    from xcc_sessions.sources import local_path
+    from xcc_sessions.sources import is_url, local_path
 
     # Hashing a local file starts first, on the core that is idle while Polars is imported.
-    local = local_path(source)
-    digest = FileDigest(local) if local.is_file() else None
+    local = None if is_url(source) else local_path(source)
+    digest = FileDigest(local) if local is not None and local.is_file() else None
     # Imported here so that other commands do not pay for polars at start-up.
     from xcc_sessions.database import resolve_database
     from xcc_sessions.load import NoValidLineError
@@ -494,7 +491,7 @@ def load_command(
     leaves the previous data as it was. Each load adds a row to load_runs. PostgreSQL is loaded
     with binary COPY, DuckDB straight from the Parquet files. --verbose times each step. The
     output of a file with no valid line (an error page, an empty download) is refused, as it
-    would replace the data with nothing.
+    would replace the data with nothing, and so is a DIR that a sessionize or run is writing.
     """
 
     from xcc_sessions.load import load
@@ -559,7 +556,9 @@ def query_command(
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader has read enough (`| head`): no error, and nothing left to flush at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def main() -> None:

@@ -122,7 +122,7 @@ class NoValidLineError(XccError):
         why = (
             f"every line of {source} was rejected (see {directory / 'rejected.ndjson'})"
             if rejected
-            else f"{source} is empty"
+            else f"{source} holds no event (it is empty, or blank)"
         )
         super().__init__(
             f"{why}, so nothing was loaded and the database keeps its data: is it the events file?"

@@ -59,8 +59,7 @@ def prepare(
         events = local_path(source)
         if not events.is_file():
             raise XccError(
-                f"no event file at {events}: fetch it first (xcc-sessions fetch), or give a URL "
-                "to download"
+                f"no event file at {events}: give an event file, or a URL to download it from"
             )
     started_digest = digest if digest is not None and digest.path == events else None
     with sessionize_in_memory(events, data_dir, gap=gap, digest=started_digest) as sessionized:

@@ -211,9 +211,8 @@ class PostgresReader(Reader):
             # Down, refusing these credentials, or without this database: the pool logs which
             # (once a minute); the answer must not guess.
             raise DatabaseUnavailableError(
-                f"cannot connect to PostgreSQL at {self.database.display}: it is down, refuses "
-                "the credentials or lacks the database (the serve log says which); the API "
-                "retries by itself"
+                f"cannot connect to PostgreSQL at {self.database.display} (down, wrong "
+                "credentials or no such database: the serve log says which); retrying"
             ) from error
 
     def _look_up_latest_load_run(self) -> Row:
