@@ -590,19 +590,15 @@ def test_a_second_fetch_through_a_symlink_is_up_to_date(server: Server, tmp_path
     assert result.downloaded is False
 
 
-@pytest.mark.parametrize("linked", [False, True], ids=["fifo", "symlink-to-fifo"])
 def test_an_output_that_is_not_a_regular_file_is_refused_before_downloading(
-    server: Server, tmp_path: Path, linked: bool
+    server: Server, tmp_path: Path
 ) -> None:
     server.routes["/events.json"] = serve(BODY)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    output = tmp_path / "events.json" if linked else fifo
-    if linked:
-        output.symlink_to(fifo)
 
     with pytest.raises(XccError, match="it is a FIFO, not a regular file"):
-        fetch(server.url("/events.json"), output)
+        fetch(server.url("/events.json"), fifo)
 
     assert server.requests == []
 

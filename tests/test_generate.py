@@ -266,18 +266,6 @@ def test_a_dangling_symlink_output_creates_its_target(tmp_path: Path) -> None:
     assert (output.is_symlink(), len(target.read_bytes().splitlines())) == (True, 10)
 
 
-@pytest.mark.parametrize("linked", [False, True], ids=["fifo", "symlink-to-fifo"])
-def test_an_output_that_is_not_a_regular_file_is_refused(tmp_path: Path, linked: bool) -> None:
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    output = tmp_path / "events.json" if linked else fifo
-    if linked:
-        output.symlink_to(fifo)
-
-    with pytest.raises(XccError, match="it is a FIFO, not a regular file"):
-        generate_events(output, 10)
-
-
 def test_an_output_that_is_not_a_regular_file_is_left_as_it_is(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
