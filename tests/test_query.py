@@ -101,6 +101,14 @@ def test_columns_that_share_a_name_are_numbered(database: Database) -> None:
     assert result.columns == ["n", "n_2", "n_3"]
 
 
+def test_a_number_never_gives_a_column_a_name_already_taken(database: Database) -> None:
+    write_sessions(database, worked_example())
+
+    result = read_query(database, "select 1 as n_2, 2 as n, 3 as n from sessions limit 1")
+
+    assert result.columns == ["n_2", "n", "n_3"]
+
+
 @pytest.mark.parametrize("sql", [" \n ", "/* nothing */", "-- nothing\n"])
 def test_text_without_a_statement_is_refused(database: Database, sql: str) -> None:
     write_sessions(database, worked_example())
@@ -242,6 +250,19 @@ def test_postgres_writes_the_rows_before_a_late_failure(postgres_url: str) -> No
 
     # Rows come from a cursor on the server a batch at a time: those before the failure are out.
     assert (result.exit_code, len(result.stdout.splitlines()) > 1) == (1, True)
+
+
+def test_postgres_runs_a_query_that_fails_part_way_once(postgres_url: str) -> None:
+    write_sessions(Database("postgresql", postgres_url), worked_example())
+    # to_tsquery('&') is a syntax error raised by a row, not by the query's text.
+    sql = (
+        "select x, to_tsquery(case when x > 15000 then '&' else 'a' end) as q"
+        " from generate_series(1, 20000) as t(x)"
+    )
+
+    result = CliRunner().invoke(app, ["query", sql, "-f", "csv", "-d", postgres_url])
+
+    assert (result.exit_code, result.stdout.splitlines().count("x,q")) == (1, 1)
 
 
 @pytest.mark.parametrize("sql", ["show timezone", "explain select * from sessions"])

@@ -170,13 +170,11 @@ def _run_postgres(database: Database, sql: str, consume: Consume[T]) -> T:
     with connect_postgres(database) as connection:
         connection.read_only = True
         try:
-            try:
-                return _consume_server_cursor(connection, sql, consume)
-            except psycopg.errors.SyntaxError:
-                # A cursor takes a query (select, values, with) only: explain, show and text
-                # in error run as one statement below, whose result the client holds whole.
-                connection.rollback()
-            return _consume_prepared(connection, sql, consume)
+            cursor = _declared_cursor(connection, sql)
+            if cursor is None:
+                return _consume_prepared(connection, sql, consume)
+            with cursor:
+                return _consume_server_cursor(cursor, consume)
         except psycopg.Error as error:
             if "cannot insert multiple commands" in str(error):
                 _check_one_statement(2)
@@ -184,21 +182,38 @@ def _run_postgres(database: Database, sql: str, consume: Consume[T]) -> T:
             raise XccError(f"the query failed: {reason}") from None
 
 
-def _consume_server_cursor(connection: psycopg.Connection[Any], sql: str, consume: Consume[T]) -> T:
-    """`consume` of a query's rows fetched from a cursor on the server, a batch at a time, so
-    that neither side holds a large result whole. A cursor's text is one statement, as the
-    extended protocol takes it: "select 1; delete ..." is refused before anything runs."""
+def _declared_cursor(
+    connection: psycopg.Connection[Any], sql: str
+) -> psycopg.ServerCursor[Any] | None:
+    """A cursor on the server for `sql`, or None where it cannot be one.
+
+    A cursor's text is one statement, as the extended protocol takes it ("select 1; delete ..."
+    is refused), and a query only (select, values, with). Declaring it runs nothing, so on any
+    error (explain or show, a data-modifying with, a syntax error) the text is run once, as
+    `_consume_prepared` runs it, and reports the error in its own words.
+    """
     # A cursor is planned for its first rows by default; plan it for all, as a plain query is.
     connection.execute("set local cursor_tuple_fraction = 1")
-    with connection.cursor(name="xcc_query") as cursor:
+    cursor = connection.cursor(name="xcc_query")
+    try:
         cursor.execute(sql)
-        names = [column.name for column in cursor.description or []]
+    except psycopg.Error:
+        connection.rollback()
+        cursor.close()
+        return None
+    return cursor
 
-        def rows() -> Iterator[tuple[Any, ...]]:
-            while batch := cursor.fetchmany(_BATCH):
-                yield from batch
 
-        return consume(_unique(names), rows())
+def _consume_server_cursor(cursor: psycopg.ServerCursor[Any], consume: Consume[T]) -> T:
+    """`consume` of a declared query's rows, fetched a batch at a time, so that neither side
+    holds a large result whole (an error part-way is the query's: it is not run again)."""
+    names = [column.name for column in cursor.description or []]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        while batch := cursor.fetchmany(_BATCH):
+            yield from batch
+
+    return consume(_unique(names), rows())
 
 
 def _consume_prepared(connection: psycopg.Connection[Any], sql: str, consume: Consume[T]) -> T:
@@ -231,12 +246,20 @@ def _without_excerpt(reason: str) -> str:
 
 
 def _unique(names: list[str]) -> list[str]:
-    """`names` with each repeat suffixed by its count: count, count_2, count_3."""
+    """`names` with each repeat suffixed by the first free count: count, count_2, count_3 (a
+    name already taken, as a_2 in a_2, a, a, is skipped: a, a_3)."""
+    taken = set(names)
     seen: Counter[str] = Counter()
     unique = []
     for name in names:
         seen[name] += 1
-        unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+        if seen[name] == 1:
+            unique.append(name)
+            continue
+        while f"{name}_{seen[name]}" in taken:
+            seen[name] += 1
+        unique.append(f"{name}_{seen[name]}")
+        taken.add(unique[-1])
     return unique
 
 
