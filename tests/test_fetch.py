@@ -371,6 +371,18 @@ def test_a_gzip_file_gzip_encoded_again_is_saved_compressed_once_under_a_gz_name
     assert gzip.decompress(output.read_bytes()) == BODY
 
 
+def test_an_empty_gzip_encoded_body_under_a_gz_name_is_an_empty_gzip_file(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = serve(b"", headers={"Content-Encoding": "gzip"})
+    output = tmp_path / "events.json.gz"
+
+    fetch(server.url("/events.json"), output)
+
+    saved = output.read_bytes()  # gzip -t refuses an empty file; Python's gzip takes it
+    assert (saved[:2], gzip.decompress(saved)) == (b"\x1f\x8b", b"")
+
+
 def test_a_plain_body_under_a_gz_name_is_saved_compressed(server: Server, tmp_path: Path) -> None:
     server.routes["/events.json"] = serve(BODY)
     output = tmp_path / "events.json.gz"

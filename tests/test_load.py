@@ -44,7 +44,7 @@ from xcc_sessions.load import (
     load_sessionized,
 )
 from xcc_sessions.schema import EVENTS, SESSIONS
-from xcc_sessions.sessionize import OUTPUT_FILES, sessionize, sessionize_in_memory
+from xcc_sessions.sessionize import OUTPUT_FILES, Summary, sessionize, sessionize_in_memory
 from xcc_sessions.sql import load_query
 
 START = datetime(2022, 4, 28, 2, 44, 46, 290271)
@@ -642,12 +642,17 @@ def test_concurrent_loads_take_turns(
 # A sessionize run still in memory (`xcc-sessions run`)
 
 
+def load_in_memory(events: Path, output: Path, database: Database) -> tuple[Summary, LoadResult]:
+    """Sessionize and load as `xcc-sessions run` does (`pipeline.prepare`)."""
+    with sessionize_in_memory(events, output) as sessionized:
+        return load_sessionized(sessionized, database)
+
+
 def test_a_run_in_memory_loads_its_events(
     database: Database, tmp_path: Path, generated_events: Path
 ) -> None:
-    sessionized = sessionize_in_memory(generated_events, tmp_path / "out")
-
-    load_sessionized(sessionized, database)
+    with sessionize_in_memory(generated_events, tmp_path / "out") as sessionized:
+        load_sessionized(sessionized, database)
 
     assert_frame_equal(table(database, "events", EVENTS), sorted_by_key(sessionized.events))
 
@@ -657,7 +662,7 @@ def test_a_run_in_memory_writes_the_files_sessionize_writes(
 ) -> None:
     sessionize(generated_events, tmp_path / "files")
 
-    load_sessionized(sessionize_in_memory(generated_events, tmp_path / "out"), database)
+    load_in_memory(generated_events, tmp_path / "out", database)
 
     written = [
         pl.read_parquet(tmp_path / "out" / name) for name in ("sessions.parquet", "events.parquet")
@@ -672,9 +677,7 @@ def test_a_run_in_memory_writes_the_files_sessionize_writes(
 def test_a_run_in_memory_records_its_summary(
     database: Database, tmp_path: Path, generated_events: Path
 ) -> None:
-    summary, _ = load_sessionized(
-        sessionize_in_memory(generated_events, tmp_path / "out"), database
-    )
+    summary, _ = load_in_memory(generated_events, tmp_path / "out", database)
 
     (row,) = load_runs(database)
     on_disk = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -689,11 +692,11 @@ def test_a_run_in_memory_whose_files_fail_to_write_leaves_the_previous_data(
     database: Database, tmp_path: Path, awkward_output: Path, generated_events: Path
 ) -> None:
     load(awkward_output, database)
-    sessionized = sessionize_in_memory(generated_events, tmp_path / "out")
-    shutil.rmtree(tmp_path / "out")  # the files can no longer be written there
 
-    with pytest.raises(XccError, match="cannot write"):
-        load_sessionized(sessionized, database)
+    with sessionize_in_memory(generated_events, tmp_path / "out") as sessionized:
+        shutil.rmtree(tmp_path / "out")  # the files can no longer be written there
+        with pytest.raises(XccError, match="cannot write"):
+            load_sessionized(sessionized, database)
 
     assert (len(table(database, "events", EVENTS)), len(load_runs(database))) == (5, 1)
 
@@ -713,10 +716,9 @@ def test_a_run_in_memory_of_no_event_file_keeps_the_data(
     load(awkward_output, database)
     page = tmp_path / "events.json"
     page.write_text(text)
-    sessionized = sessionize_in_memory(page, tmp_path / "out")
 
     with pytest.raises(XccError, match=f"^{re.escape(why.format(page))}.*, so nothing was loaded"):
-        load_sessionized(sessionized, database)
+        load_in_memory(page, tmp_path / "out", database)
 
     assert len(table(database, "events", EVENTS)) == 5
 
@@ -728,7 +730,7 @@ def test_a_run_in_memory_of_no_event_file_writes_its_rejected_lines(
     page.write_text("<html>\n<body>Service unavailable</body>\n</html>\n")
 
     with pytest.raises(XccError):
-        load_sessionized(sessionize_in_memory(page, tmp_path / "out"), database)
+        load_in_memory(page, tmp_path / "out", database)
 
     assert len((tmp_path / "out" / "rejected.ndjson").read_text().splitlines()) == 3
 
@@ -784,10 +786,9 @@ def test_a_run_in_memory_writes_its_files_when_the_load_fails(
     tmp_path: Path, generated_events: Path
 ) -> None:
     unreachable = Database("postgresql", f"postgresql://xcc@127.0.0.1:{free_port()}/xcc")
-    sessionized = sessionize_in_memory(generated_events, tmp_path / "out")
 
     with pytest.raises(XccError, match="Connection refused"):
-        load_sessionized(sessionized, unreachable)
+        load_in_memory(generated_events, tmp_path / "out", unreachable)
 
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(OUTPUT_FILES)
 

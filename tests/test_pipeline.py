@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 
 from xcc_sessions.cli import app
 from xcc_sessions.database import Database
+from xcc_sessions.errors import XccError
+from xcc_sessions.outputs import DirectoryClaim
 from xcc_sessions.pipeline import prepare
 from xcc_sessions.readers import open_reader
 
@@ -136,6 +138,20 @@ def test_prepare_downloads_a_url_into_the_data_dir(served_directory: str, tmp_pa
         True,
         WORKED_EXAMPLE_METRICS,
     )
+
+
+def test_prepare_takes_its_data_dir_before_it_downloads(
+    served_directory: str, tmp_path: Path
+) -> None:
+    (tmp_path / "site" / "events.json").write_text(worked_example_events(), encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    database = Database("duckdb", str(tmp_path / "x.duckdb"))
+
+    with DirectoryClaim(data), pytest.raises(XccError, match="in use by another sessionize"):
+        prepare(f"{served_directory}/events.json", database, data_dir=data)
+
+    assert list(data.iterdir()) == []
 
 
 def test_prepare_reports_a_download_when_it_begins(served_directory: str, tmp_path: Path) -> None:

@@ -447,6 +447,7 @@ def demo_command(
     from xcc_sessions.database import resolve_database
     from xcc_sessions.generate import generate_events
     from xcc_sessions.pipeline import prepare
+    from xcc_sessions.sessionize import claim_output_dir
 
     target = resolve_database(database or str(data_dir / "xcc-sessions.duckdb"))
     if serve:
@@ -454,16 +455,18 @@ def demo_command(
 
         check_port_free(host, port, advice=_NO_SERVE_ADVICE)  # before the work, not after
     events = data_dir / "events.json"
-    with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:
-        generate_events(events, lines, seed=seed, on_progress=update)
-    if not quiet:
-        typer.echo(f"Generated {lines:,} synthetic events in {events}", err=True)
-    prepare(
-        str(events),
-        target,
-        data_dir=data_dir,
-        report=None if quiet else functools.partial(typer.echo, err=True),
-    )
+    with claim_output_dir(data_dir) as claim:  # no other run writes there meanwhile
+        with progress_bar("Generating", lines, unit="lines", enabled=wanted(quiet)) as update:
+            generate_events(events, lines, seed=seed, on_progress=update)
+        if not quiet:
+            typer.echo(f"Generated {lines:,} synthetic events in {events}", err=True)
+        prepare(
+            str(events),
+            target,
+            data_dir=data_dir,
+            report=None if quiet else functools.partial(typer.echo, err=True),
+            claim=claim,
+        )
     if serve:
         _serve(target.location, host, port, quiet, verbose)
 

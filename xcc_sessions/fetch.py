@@ -154,7 +154,7 @@ def _content(response: httpx.Response, gzipped: bool) -> Iterator[bytes]:
         return _gunzip_files(_gunzip(raw, "the gzip-encoded body"))
     first = next(raw, b"")
     raw = _prepend(first, raw)
-    if _decodes_to_gzip(first):  # a gzip file, gzip-encoded again: keep the file's own gzip
+    if not first or _decodes_to_gzip(first):  # gzip-encoded again, or nothing: as decoded
         return _as_gzip_file(_gunzip(raw, "the gzip-encoded body"))
     return _gunzip(raw, "the gzip-encoded body", keep_compressed=True)  # the encoding is one
 

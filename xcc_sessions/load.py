@@ -229,8 +229,9 @@ def load_sessionized(
     sessionized: Sessionized, database: Database, *, on_step: OnStep | None = None
 ) -> tuple[Summary, LoadResult]:
     """Write the files of a sessionize run still in memory and load it, as `xcc-sessions run`
-    does: the same as `sessionized.write()` and then `load(sessionized.output_dir, database)`,
-    only sooner. Returns the summary that the write returned and the load's result.
+    does: the same result as `sessionized.write()` and then `load(sessionized.output_dir,
+    database)` after the run's `with` block, only sooner, and with the directory held by the run
+    throughout. Returns the summary that the write returned and the load's result.
 
     PostgreSQL gets the frames COPYed from memory, and the files are written in a thread while
     the server builds the keys and indexes, which leave a core idle for much of their time. The

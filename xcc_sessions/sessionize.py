@@ -47,6 +47,7 @@ __all__ = [
     "RejectedLinesError",
     "Sessionized",
     "Summary",
+    "claim_output_dir",
     "parse_gap",
     "sessionize",
     "sessionize_in_memory",
@@ -192,17 +193,18 @@ def sessionize_in_memory(
     *,
     gap: timedelta = timedelta(minutes=30),
     digest: FileDigest | None = None,
+    claim: DirectoryClaim | None = None,
 ) -> Sessionized:
     """`sessionize` up to writing its files, so that a caller can use the frames before they
     are written (`xcc_sessions.load.load_sessionized` COPYs them into PostgreSQL); use the
-    result in a `with` block, which holds `output_dir` for this run (`DirectoryClaim`; another
-    run into it is refused meanwhile). Checks first that `output_dir` can be written, so that a
-    bad one fails before the work, not after."""
+    result in a `with` block, which holds `output_dir` for this run (another run into it is
+    refused meanwhile). `claim` is that hold if the caller took it already (`claim_output_dir`),
+    say before downloading the input into `output_dir`. Checks first that `output_dir` can be
+    written, so that a bad one fails before the work, not after."""
     started = time.perf_counter()
     size = _input_size(events)
     _refuse_unreadable_compression(events)
-    _prepare(output_dir)
-    claim = DirectoryClaim(output_dir)
+    claim = claim or claim_output_dir(output_dir)
     try:
         return _sessionize_claimed(events, output_dir, claim, gap, digest, started, size)
     except BaseException:
@@ -571,6 +573,13 @@ def _refuse_unreadable_compression(events: Path) -> None:
                 f"{events} is {kind}, which sessionize does not read: decompress it "
                 f"({command} {events}), or give it plain, gzip- or zstd-compressed"
             )
+
+
+def claim_output_dir(output_dir: Path) -> DirectoryClaim:
+    """`output_dir`, created if need be and checked writable, held for one run: no other
+    sessionize or run writes it, and no load reads it, until the claim is released."""
+    _prepare(output_dir)
+    return DirectoryClaim(output_dir)
 
 
 def _prepare(output_dir: Path) -> None:

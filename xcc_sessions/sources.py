@@ -22,13 +22,13 @@ def is_url(source: str) -> bool:
 def local_path(source: str) -> Path:
     """The file that `source`, not a URL to download, names: a path, or a file:// URL of this
     host. `UsageError` for a file:// URL of another host, or a URL of another scheme."""
-    if "://" not in source:  # a path, even one like C:\events.json
-        return Path(source)
     parts = urlsplit(source)
-    if parts.scheme.lower() != "file":
+    if parts.scheme.lower() == "file":  # file:///path, or file:/path (RFC 8089)
+        if parts.netloc not in ("", "localhost"):
+            raise UsageError(f"{source} is a file on another host: give a file on this one")
+        return Path(url2pathname(parts.path))
+    if "://" in source:  # not in a path, even one like C:\events.json
         raise UsageError(
             f"cannot read {parts.scheme}:// URLs: give a file, or an http:// or https:// URL"
         )
-    if parts.netloc not in ("", "localhost"):
-        raise UsageError(f"{source} is a file on another host: give a file on this one")
-    return Path(url2pathname(parts.path))
+    return Path(source)
