@@ -932,6 +932,34 @@ def query_without_result(database: Database, statement: str) -> None:
             connection.execute(statement)
 
 
+@pytest.fixture
+def reader_role(postgres_url: str) -> Iterator[str]:
+    """A role of this test's own, as an analyst's would be (roles are the server's, not the
+    schema's: dropped at the end)."""
+    role = f"xcc_test_reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"create role {role} nologin")
+        yield role
+        admin.execute(f"drop owned by {role}")
+        admin.execute(f"drop role {role}")
+
+
+def test_a_load_keeps_what_was_granted_on_the_tables(
+    postgres_url: str, awkward_output: Path, reader_role: str
+) -> None:
+    database = Database("postgresql", postgres_url)
+    load(awkward_output, database)
+    query_without_result(database, f"grant select on sessions, events to {reader_role}")
+
+    load(awkward_output, database)
+
+    statement = (
+        f"select has_table_privilege('{reader_role}', 'sessions', 'select'),"
+        f" has_table_privilege('{reader_role}', 'events', 'select')"
+    )
+    assert query(database, statement) == [(True, True)]
+
+
 SCHEMA_SHAPE = """
 select conrelid::regclass::text, conname, pg_get_constraintdef(oid)
 from pg_constraint where connamespace = current_schema()::regnamespace

@@ -265,6 +265,16 @@ def test_postgres_runs_a_query_that_fails_part_way_once(postgres_url: str) -> No
     assert (result.exit_code, result.stdout.splitlines().count("x,q")) == (1, 1)
 
 
+def test_postgres_plans_a_streamed_query_for_all_its_rows(postgres_url: str) -> None:
+    write_sessions(Database("postgresql", postgres_url), worked_example())
+
+    result = read_query(
+        Database("postgresql", postgres_url), "select current_setting('cursor_tuple_fraction')"
+    )
+
+    assert result.rows == [("1",)]
+
+
 @pytest.mark.parametrize("sql", ["show timezone", "explain select * from sessions"])
 def test_postgres_answers_statements_that_are_no_query(postgres_url: str, sql: str) -> None:
     write_sessions(Database("postgresql", postgres_url), worked_example())

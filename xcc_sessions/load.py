@@ -7,10 +7,11 @@ fails or is killed part-way leaves the previous data as it was.
 - PostgreSQL: the rows are COPYed (binary) into staging tables created in the load's own
   transaction, which then get their keys, indexes and statistics. Only then are the live tables
   locked, dropped and replaced by renaming the staging ones, so readers wait for the swap (well
-  under a second), not for the load. Staging tables made inside the transaction vanish with it
-  if the load fails, so nothing is left behind to trip up the next one. A view over sessions or
-  events (in any schema) would stop the drop: the load then fails with PostgreSQL's reason and
-  changes nothing, so such views have to be dropped before a load and created again after it.
+  under a second), not for the load; what was granted on the old tables is granted on the new.
+  Staging tables made inside the transaction vanish with it if the load fails, so nothing is
+  left behind to trip up the next one. A view over sessions or events (in any schema) would stop
+  the drop: the load then fails with PostgreSQL's reason and changes nothing, so such views have
+  to be dropped before a load and created again after it.
 - DuckDB: the live tables are dropped, created again from queries/create_*.sql and filled
   straight from the Parquet files with read_parquet, inside one transaction. DuckDB versions its
   catalog like its rows, so the new tables are this load's staging area until the commit.
@@ -480,6 +481,7 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
             f"the sessions and events tables in {database.display} stayed in use by other "
             "sessions; their data is unchanged, try again when they finish"
         )
+    _grant_again(cursor)
     _run(cursor, "postgres_drop_live")
     _run(cursor, "postgres_rename_sessions_staging")
     _run(cursor, "postgres_rename_events_staging")
@@ -492,6 +494,26 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
             statement = sql.SQL("alter table {} rename constraint {} to {}").format(
                 sql.Identifier(str(table)), staging_name, live_name
             )
+        cursor.execute(statement)
+
+
+_PRIVILEGES = {"select", "insert", "update", "delete", "truncate", "references", "trigger"}
+
+
+def _grant_again(cursor: psycopg.Cursor[Any]) -> None:
+    """Grant on the staging tables what was granted on the live ones they replace: without it
+    every load took their SELECT from the analysts' roles."""
+    for table, grantee, privilege, grantable in cursor.execute(
+        load_query("postgres_live_grants")
+    ).fetchall():
+        if privilege not in _PRIVILEGES:  # a keyword from the catalog, checked all the same
+            raise ValueError(f"unknown privilege {privilege!r} on {table}")
+        statement = sql.SQL("grant {} on table {} to {}{}").format(
+            sql.SQL(privilege),
+            sql.Identifier(f"{table}_staging"),
+            sql.SQL("public") if grantee is None else sql.Identifier(grantee),
+            sql.SQL(" with grant option" if grantable else ""),
+        )
         cursor.execute(statement)
 
 
