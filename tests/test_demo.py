@@ -14,6 +14,7 @@ from servers import free_port, json_from_server
 from typer.testing import CliRunner
 
 from xcc_sessions.cli import app
+from xcc_sessions.outputs import DirectoryClaim
 
 runner = CliRunner()
 
@@ -73,6 +74,15 @@ def test_demo_refuses_a_busy_port_before_generating_anything(tmp_path: Path) -> 
 
         result = runner.invoke(
             app, ["demo", "-n", "500", "--data-dir", str(tmp_path), "--port", str(port)]
+        )
+
+    assert (result.exit_code, list(tmp_path.iterdir())) == (1, [])
+
+
+def test_demo_takes_its_data_dir_before_generating(tmp_path: Path) -> None:
+    with DirectoryClaim(tmp_path):  # another run's
+        result = runner.invoke(
+            app, ["demo", "-n", "500", "--data-dir", str(tmp_path), "--no-serve"]
         )
 
     assert (result.exit_code, list(tmp_path.iterdir())) == (1, [])

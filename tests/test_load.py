@@ -29,6 +29,7 @@ import polars as pl
 import psycopg
 import pytest
 from polars.testing import assert_frame_equal
+from psycopg import sql
 from typer.testing import CliRunner
 
 from xcc_sessions.cli import app
@@ -933,31 +934,75 @@ def query_without_result(database: Database, statement: str) -> None:
 
 
 @pytest.fixture
-def reader_role(postgres_url: str) -> Iterator[str]:
-    """A role of this test's own, as an analyst's would be (roles are the server's, not the
-    schema's: dropped at the end)."""
-    role = f"xcc_test_reader_{uuid.uuid4().hex[:8]}"
+def roles(postgres_url: str) -> Iterator[list[str]]:
+    """Two roles of this test's own, as analysts' would be, one with a name that needs quoting
+    (roles are the server's, not the schema's: dropped at the end)."""
+    tag = uuid.uuid4().hex[:8]
+    names = [f"xcc_test_reader_{tag}", f"xcc_test_Analyst {tag}"]
     with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f"create role {role} nologin")
-        yield role
-        admin.execute(f"drop owned by {role}")
-        admin.execute(f"drop role {role}")
+        for name in names:
+            admin.execute(sql.SQL("create role {} nologin").format(sql.Identifier(name)))
+        yield names
+        for name in names:
+            admin.execute(sql.SQL("drop owned by {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
 
 
-def test_a_load_keeps_what_was_granted_on_the_tables(
-    postgres_url: str, awkward_output: Path, reader_role: str
+# Who may do what on the tables and their columns, and who owns them (a table's default access,
+# a null ACL, written out as the owner's, so that the same access compares equal).
+ACCESS = """
+with tables as (
+    select oid, relname, relowner, coalesce(relacl, acldefault('r', relowner)) as acl
+    from pg_class
+    where relname in ('sessions', 'events') and relnamespace = current_schema()::regnamespace
+)
+select tables.relname, null as attname, acl.grantor, acl.grantee, acl.privilege_type,
+    acl.is_grantable
+from tables cross join lateral aclexplode(tables.acl) as acl
+union all
+select tables.relname, columns.attname, acl.grantor, acl.grantee, acl.privilege_type,
+    acl.is_grantable
+from tables
+inner join pg_attribute as columns on tables.oid = columns.attrelid
+cross join lateral aclexplode(columns.attacl) as acl
+union all
+select relname, 'owner', relowner, relowner, null, null from tables
+order by 1, 2, 3, 4, 5
+"""
+
+
+def test_a_load_keeps_the_tables_owner_and_grants(
+    postgres_url: str, awkward_output: Path, roles: list[str]
 ) -> None:
     database = Database("postgresql", postgres_url)
     load(awkward_output, database)
-    query_without_result(database, f"grant select on sessions, events to {reader_role}")
+    reader, analyst = (f'"{name}"' for name in roles)
+    query_without_result(
+        database,
+        f"grant select on sessions, events to {reader};"
+        f" grant select, update on sessions to {analyst} with grant option;"
+        f" grant select (session_id, referrer) on events to {analyst};"
+        " grant select on sessions to public;"
+        f" alter table events owner to {reader}",
+    )
+    before = query(database, ACCESS)
 
     load(awkward_output, database)
 
-    statement = (
-        f"select has_table_privilege('{reader_role}', 'sessions', 'select'),"
-        f" has_table_privilege('{reader_role}', 'events', 'select')"
-    )
-    assert query(database, statement) == [(True, True)]
+    assert query(database, ACCESS) == before
+
+
+def test_a_table_under_row_level_security_is_not_replaced(
+    postgres_url: str, awkward_output: Path
+) -> None:
+    database = Database("postgresql", postgres_url)
+    load(awkward_output, database)
+    query_without_result(database, "alter table sessions enable row level security")
+
+    with pytest.raises(XccError, match=r"^sessions in .* has row-level security"):
+        load(awkward_output, database)
+
+    assert len(load_runs(database)) == 1
 
 
 SCHEMA_SHAPE = """

@@ -254,9 +254,11 @@ def test_postgres_writes_the_rows_before_a_late_failure(postgres_url: str) -> No
 
 def test_postgres_runs_a_query_that_fails_part_way_once(postgres_url: str) -> None:
     write_sessions(Database("postgresql", postgres_url), worked_example())
-    # to_tsquery('&') is a syntax error raised by a row, not by the query's text.
+    # to_tsquery('&') is a syntax error raised by a row, not by the query's text; only in the
+    # streamed run (which sets cursor_tuple_fraction), so that a second run would pass.
     sql = (
-        "select x, to_tsquery(case when x > 15000 then '&' else 'a' end) as q"
+        "select x, to_tsquery(case when x > 15000"
+        " and current_setting('cursor_tuple_fraction') = '1' then '&' else 'a' end) as q"
         " from generate_series(1, 20000) as t(x)"
     )
 
@@ -273,6 +275,15 @@ def test_postgres_plans_a_streamed_query_for_all_its_rows(postgres_url: str) -> 
     )
 
     assert result.rows == [("1",)]
+
+
+def test_postgres_refuses_a_data_modifying_with_in_its_own_words(postgres_url: str) -> None:
+    write_sessions(Database("postgresql", postgres_url), worked_example())
+    sql = "with gone as (delete from sessions returning *) select count(*) from gone"
+
+    result = CliRunner().invoke(app, ["query", sql, "-d", postgres_url])
+
+    assert (result.exit_code, "in a read-only transaction" in result.stderr) == (1, True)
 
 
 @pytest.mark.parametrize("sql", ["show timezone", "explain select * from sessions"])

@@ -7,7 +7,8 @@ fails or is killed part-way leaves the previous data as it was.
 - PostgreSQL: the rows are COPYed (binary) into staging tables created in the load's own
   transaction, which then get their keys, indexes and statistics. Only then are the live tables
   locked, dropped and replaced by renaming the staging ones, so readers wait for the swap (well
-  under a second), not for the load; what was granted on the old tables is granted on the new.
+  under a second), not for the load; the new tables get the old ones' owner and grants (a
+  table under row-level security is refused, as its policies would not carry over).
   Staging tables made inside the transaction vanish with it if the load fails, so nothing is
   left behind to trip up the next one. A view over sessions or events (in any schema) would stop
   the drop: the load then fails with PostgreSQL's reason and changes nothing, so such views have
@@ -23,6 +24,7 @@ memory (`xcc-sessions run`), whose files it writes while PostgreSQL builds the i
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 import time
@@ -481,7 +483,7 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
             f"the sessions and events tables in {database.display} stayed in use by other "
             "sessions; their data is unchanged, try again when they finish"
         )
-    _grant_again(cursor)
+    _keep_access(cursor, database)
     _run(cursor, "postgres_drop_live")
     _run(cursor, "postgres_rename_sessions_staging")
     _run(cursor, "postgres_rename_events_staging")
@@ -497,19 +499,34 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
         cursor.execute(statement)
 
 
-_PRIVILEGES = {"select", "insert", "update", "delete", "truncate", "references", "trigger"}
+_PRIVILEGE = re.compile(r"[a-z]+(?: [a-z]+)*")  # select, maintain, ...: keywords, not text
 
 
-def _grant_again(cursor: psycopg.Cursor[Any]) -> None:
-    """Grant on the staging tables what was granted on the live ones they replace: without it
-    every load took their SELECT from the analysts' roles."""
-    for table, grantee, privilege, grantable in cursor.execute(
+def _keep_access(cursor: psycopg.Cursor[Any], database: Database) -> None:
+    """Give the staging tables the live ones' owner and grants, table and column: a dropped
+    table takes them along, and every load took the analysts' roles' SELECT away. A live table
+    under row-level security is refused (the data kept): its policies are not carried over,
+    and the new table would show every row to every role granted it."""
+    tables = cursor.execute(load_query("postgres_live_tables")).fetchall()
+    for table, owner, row_security in tables:
+        if row_security:
+            raise XccError(
+                f"{table} in {database.display} has row-level security, which a load would "
+                "drop with the table (its policies are not carried over): nothing was loaded"
+            )
+        cursor.execute(
+            sql.SQL("alter table {} owner to {}").format(
+                sql.Identifier(f"{table}_staging"), sql.Identifier(owner)
+            )
+        )
+    for table, column, grantee, privilege, grantable in cursor.execute(
         load_query("postgres_live_grants")
     ).fetchall():
-        if privilege not in _PRIVILEGES:  # a keyword from the catalog, checked all the same
-            raise ValueError(f"unknown privilege {privilege!r} on {table}")
-        statement = sql.SQL("grant {} on table {} to {}{}").format(
+        if not _PRIVILEGE.fullmatch(privilege):
+            raise XccError(f"cannot grant {privilege!r} on {table} again: unknown privilege")
+        statement = sql.SQL("grant {}{} on table {} to {}{}").format(
             sql.SQL(privilege),
+            sql.SQL("") if column is None else sql.SQL(" ({})").format(sql.Identifier(column)),
             sql.Identifier(f"{table}_staging"),
             sql.SQL("public") if grantee is None else sql.Identifier(grantee),
             sql.SQL(" with grant option" if grantable else ""),

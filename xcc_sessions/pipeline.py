@@ -40,10 +40,10 @@ def prepare(
 
     A URL is downloaded to DATA_DIR/<its file name> (again only when the server has a newer
     copy, or `force`); the sessionize output is written to `data_dir` while it is loaded
-    (`load_sessionized`). `data_dir` is held for this run from before the download to the end
-    of the load (`claim_output_dir`; `claim`, if the caller took it already). `report` receives
-    one line per finished step. `digest` is a local file's hash if the caller started it
-    already (the CLI does, before it imports Polars).
+    (`load_sessionized`). `data_dir` is held for this run from before the download to the end of
+    the load (`claim_output_dir`; `claim`, if the caller took it already, is handed over and
+    released at the end). `report` receives one line per finished step. `digest` is a local
+    file's hash if the caller started it already (the CLI does, before it imports Polars).
     """
     say = report or _silent
     if database.engine == "postgresql":

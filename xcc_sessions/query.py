@@ -188,18 +188,22 @@ def _declared_cursor(
     """A cursor on the server for `sql`, or None where it cannot be one.
 
     A cursor's text is one statement, as the extended protocol takes it ("select 1; delete ..."
-    is refused), and a query only (select, values, with). Declaring it runs nothing, so on any
-    error (explain or show, a data-modifying with, a syntax error) the text is run once, as
-    `_consume_prepared` runs it, and reports the error in its own words.
+    is refused), and a query only (select, values, with). Declaring it runs nothing, so where
+    it cannot be a cursor (explain or show: a syntax error; a data-modifying with: not
+    supported) the text is run once, as `_consume_prepared` runs it, which also reports a real
+    syntax error in its own words. Any other error (a lock wait timed out, a lost connection)
+    is the query's, not tried again.
     """
     # A cursor is planned for its first rows by default; plan it for all, as a plain query is.
     connection.execute("set local cursor_tuple_fraction = 1")
     cursor = connection.cursor(name="xcc_query")
     try:
         cursor.execute(sql)
-    except psycopg.Error:
-        connection.rollback()
+    except psycopg.Error as error:
         cursor.close()
+        if not isinstance(error, psycopg.errors.SyntaxError | psycopg.errors.FeatureNotSupported):
+            raise
+        connection.rollback()
         return None
     return cursor
 
