@@ -212,14 +212,14 @@ def sessionize_command(
 
     Writes DIR/sessions.parquet, events.parquet, rejected.ndjson (line, reason, text) and
     summary.json (one run at a time per DIR: a second is refused), and prints the summary on
-    stderr and DIR on stdout. Every line is blank,
-    rejected, a duplicate (its id already on an earlier valid line), anonymous (no
-    customer-id) or a sessionized event. A session ends when a customer is inactive for longer
-    than GAP; a gap of exactly GAP stays in the session. Reasons: invalid_utf8, invalid_json,
-    not_an_object, missing_id, invalid_id, missing_type, invalid_type, missing_event,
-    invalid_event, invalid_customer_id, missing_timestamp, invalid_timestamp
-    (xcc_sessions.lines.REASONS). EVENTS may be gzip- or zstd-compressed (bzip2, xz and zip
-    are refused), and may start with a UTF-8 byte order mark; it must be a file, not a pipe.
+    stderr and DIR on stdout. Every line is blank, rejected, a duplicate (its id already on an
+    earlier valid line), anonymous (no customer-id) or a sessionized event. A session ends when
+    a customer is inactive for longer than GAP; a gap of exactly GAP stays in the session.
+    Reasons: invalid_utf8, invalid_json, not_an_object, missing_id, invalid_id, missing_type,
+    invalid_type, missing_event, invalid_event, invalid_customer_id, missing_timestamp,
+    invalid_timestamp (xcc_sessions.lines.REASONS). EVENTS may be gzip- or zstd-compressed
+    (bzip2, xz and zip are refused), and may start with a UTF-8 byte order mark; it must be a
+    file, not a pipe.
     --verbose also shows the first rejected lines.
     """
     from xcc_sessions.digest import FileDigest
