@@ -948,8 +948,9 @@ def roles(postgres_url: str) -> Iterator[list[str]]:
             admin.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
 
 
-# Who may do what on the tables and their columns, and who owns them (a table's default access,
-# a null ACL, written out as the owner's, so that the same access compares equal).
+# Who may do what on the tables and their columns, who owns them, and their comments (a table's
+# default access, a null ACL, written out as the owner's, so that the same access compares
+# equal).
 ACCESS = """
 with tables as (
     select oid, relname, relowner, coalesce(relacl, acldefault('r', relowner)) as acl
@@ -967,11 +968,16 @@ inner join pg_attribute as columns on tables.oid = columns.attrelid
 cross join lateral aclexplode(columns.attacl) as acl
 union all
 select relname, 'owner', relowner, relowner, null, null from tables
+union all
+select tables.relname, 'comment ' || comments.objsubid, null, null, comments.description, null
+from tables
+inner join pg_description as comments
+    on tables.oid = comments.objoid and comments.classoid = 'pg_class'::regclass
 order by 1, 2, 3, 4, 5
 """
 
 
-def test_a_load_keeps_the_tables_owner_and_grants(
+def test_a_load_keeps_the_tables_owner_grants_and_comments(
     postgres_url: str, awkward_output: Path, roles: list[str]
 ) -> None:
     database = Database("postgresql", postgres_url)
@@ -983,7 +989,9 @@ def test_a_load_keeps_the_tables_owner_and_grants(
         f" grant select, update on sessions to {analyst} with grant option;"
         f" grant select (session_id, referrer) on events to {analyst};"
         " grant select on sessions to public;"
-        f" alter table events owner to {reader}",
+        f" alter table events owner to {reader};"
+        " comment on table sessions is 'One row per visit';"
+        " comment on column events.referrer is 'Where the visitor came from, as sent'",
     )
     before = query(database, ACCESS)
 

@@ -7,8 +7,8 @@ fails or is killed part-way leaves the previous data as it was.
 - PostgreSQL: the rows are COPYed (binary) into staging tables created in the load's own
   transaction, which then get their keys, indexes and statistics. Only then are the live tables
   locked, dropped and replaced by renaming the staging ones, so readers wait for the swap (well
-  under a second), not for the load; the new tables get the old ones' owner and grants (a
-  table under row-level security is refused, as its policies would not carry over).
+  under a second), not for the load; the new tables get the old ones' owner, grants and
+  comments (a table under row-level security is refused: its policies would not carry over).
   Staging tables made inside the transaction vanish with it if the load fails, so nothing is
   left behind to trip up the next one. A view over sessions or events (in any schema) would stop
   the drop: the load then fails with PostgreSQL's reason and changes nothing, so such views have
@@ -483,7 +483,7 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
             f"the sessions and events tables in {database.display} stayed in use by other "
             "sessions; their data is unchanged, try again when they finish"
         )
-    _keep_access(cursor, database)
+    _carry_over(cursor, database)
     _run(cursor, "postgres_drop_live")
     _run(cursor, "postgres_rename_sessions_staging")
     _run(cursor, "postgres_rename_events_staging")
@@ -502,11 +502,11 @@ def _swap(connection: PostgresConnection, database: Database) -> None:
 _PRIVILEGE = re.compile(r"[a-z]+(?: [a-z]+)*")  # select, maintain, ...: keywords, not text
 
 
-def _keep_access(cursor: psycopg.Cursor[Any], database: Database) -> None:
-    """Give the staging tables the live ones' owner and grants, table and column: a dropped
-    table takes them along, and every load took the analysts' roles' SELECT away. A live table
-    under row-level security is refused (the data kept): its policies are not carried over,
-    and the new table would show every row to every role granted it."""
+def _carry_over(cursor: psycopg.Cursor[Any], database: Database) -> None:
+    """Give the staging tables the live ones' owner, grants and comments, table and column: a
+    dropped table takes them along, and every load took the analysts' roles' SELECT away. A
+    live table under row-level security is refused (the data kept): its policies are not
+    carried over, and the new table would show every row to every role granted it."""
     tables = cursor.execute(load_query("postgres_live_tables")).fetchall()
     for table, owner, row_security in tables:
         if row_security:
@@ -532,6 +532,16 @@ def _keep_access(cursor: psycopg.Cursor[Any], database: Database) -> None:
             sql.SQL(" with grant option" if grantable else ""),
         )
         cursor.execute(statement)
+    for table, column, description in cursor.execute(
+        load_query("postgres_live_comments")
+    ).fetchall():
+        target: sql.Composable = sql.Identifier(f"{table}_staging")
+        if column is not None:
+            target = sql.SQL("{}.{}").format(target, sql.Identifier(column))
+        kind = sql.SQL("table" if column is None else "column")
+        cursor.execute(
+            sql.SQL("comment on {} {} is {}").format(kind, target, sql.Literal(description))
+        )
 
 
 # DuckDB
