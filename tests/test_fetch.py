@@ -524,6 +524,110 @@ def test_a_refused_connection_is_an_error_naming_the_url(tmp_path: Path) -> None
         fetch(url, tmp_path / "events.json")
 
 
+def fail_first(times: int, failure: Route, then: Route) -> Route:
+    """Answer with `failure` the first `times` requests, then with `then`."""
+    requests = 0
+
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        nonlocal requests
+        requests += 1
+        (failure if requests <= times else then)(request)
+
+    return handle
+
+
+def answer(status: int, headers: dict[str, str] | None = None) -> Route:
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(status)
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    "failure", [answer(503), answer(429), drop_mid_body], ids=["503", "429", "dropped"]
+)
+def test_a_failure_that_may_pass_is_tried_again(
+    server: Server, tmp_path: Path, failure: Route
+) -> None:
+    server.routes["/events.json"] = fail_first(2, failure, serve(BODY))
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json"), output, retries=2, retry_delay=0)
+
+    assert (output.read_bytes(), len(server.requests)) == (BODY, 3)
+
+
+def test_a_failure_that_lasts_is_an_error_after_the_last_try(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json"] = answer(500)
+
+    with pytest.raises(XccError, match="the server answered 500"):
+        fetch(server.url("/events.json"), tmp_path / "events.json", retries=2, retry_delay=0)
+
+    assert len(server.requests) == 3
+
+
+def test_a_failure_that_will_not_pass_is_not_tried_again(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(XccError, match="404"):
+        fetch(server.url("/missing.json"), tmp_path / "events.json", retries=2, retry_delay=0)
+
+    assert len(server.requests) == 1
+
+
+def test_a_retry_waits_as_the_server_asks_and_says_so(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = fail_first(1, answer(503, {"Retry-After": "0"}), serve(BODY))
+    heard: list[str] = []
+
+    fetch(
+        server.url("/events.json"),
+        tmp_path / "events.json",
+        retries=1,
+        retry_delay=30,  # the server's 0 s wins, or this test would take 30 s
+        on_retry=heard.append,
+    )
+
+    assert heard == [
+        f"cannot fetch {server.url('/events.json')}: the server answered 503 Service Unavailable;"
+        " trying again in 0 s (1 of 1)"
+    ]
+
+
+def test_cli_says_when_it_tries_again(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = fail_first(1, answer(503, {"Retry-After": "0"}), serve(BODY))
+    output = tmp_path / "events.json"
+
+    result = CliRunner().invoke(app, ["fetch", server.url("/events.json"), "-o", str(output)])
+
+    assert (result.exit_code, "trying again in 0 s (1 of 2)" in result.stderr) == (0, True)
+
+
+def test_cli_with_no_retries_fails_at_once(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = fail_first(1, answer(503), serve(BODY))
+    output = tmp_path / "events.json"
+
+    result = CliRunner().invoke(
+        app, ["fetch", server.url("/events.json"), "-o", str(output), "--retries", "0"]
+    )
+
+    assert (result.exit_code, len(server.requests)) == (1, 1)
+
+
+def test_run_tries_a_download_again(server: Server, tmp_path: Path) -> None:
+    event = {"customer-id": 1, "timestamp": "2022-04-28T02:00:00"}
+    line = json.dumps({"id": 1, "type": "page_view", "event": event}).encode() + b"\n"
+    server.routes["/events.json"] = fail_first(1, answer(503, {"Retry-After": "0"}), serve(line))
+    command = ["run", server.url("/events.json"), "--no-serve", "--data-dir", str(tmp_path)]
+
+    result = CliRunner().invoke(app, [*command, "-d", str(tmp_path / "x.duckdb")])
+
+    assert (result.exit_code, len(server.requests)) == (0, 2)
+
+
 def test_a_stalled_server_times_out_and_leaves_no_file(server: Server, tmp_path: Path) -> None:
     server.routes["/events.json"] = stall
 

@@ -59,6 +59,17 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print no progress or
 Force = Annotated[
     bool, typer.Option("--force", "-f", help="Download even if the local copy is current.")
 ]
+Retries = Annotated[
+    int,
+    typer.Option(
+        "--retries",
+        metavar="N",
+        min=0,
+        help="Download again after a failure that may pass (no connection, a timeout, a dropped "
+        "connection, 429 or 5xx), up to N times, after 1 s, 2 s, 4 s ... or the server's "
+        "Retry-After.",
+    ),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")]
 
 
@@ -110,6 +121,7 @@ def fetch_command(
         Path, typer.Option("--output", "-o", help="Where to save them.")
     ] = DEFAULT_OUTPUT,
     force: Force = False,
+    retries: Retries = 2,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -130,7 +142,14 @@ def fetch_command(
     """
     from xcc_sessions.fetch import fetch
 
-    result = fetch(url, output, force=force, progress=wanted(quiet))
+    result = fetch(
+        url,
+        output,
+        force=force,
+        progress=wanted(quiet),
+        retries=retries,
+        on_retry=None if quiet else functools.partial(typer.echo, err=True),
+    )
     if verbose:
         conditions = ", ".join(f"{name}: {value}" for name, value in result.conditions.items())
         typer.echo(
@@ -349,6 +368,7 @@ def run_command(
     port: Port = 8000,
     serve: Serve = True,
     force: Force = False,
+    retries: Retries = 2,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -386,6 +406,7 @@ def run_command(
             gap=inactivity,
             data_dir=data_dir,
             force=force,
+            retries=retries,
             progress=wanted(quiet),
             report=None if quiet else functools.partial(typer.echo, err=True),
             digest=digest,

@@ -18,6 +18,10 @@ The server's validators (ETag, Last-Modified) are kept in a sidecar `<output>.me
 the URL (any password in it masked as ***); the next fetch of the same URL sends them as
 If-None-Match / If-Modified-Since, and a 304 answer leaves the local copy as it is. `force`
 downloads regardless.
+
+A failure that may pass (no connection, a timeout, a dropped connection, a 429 or 5xx answer)
+can be tried again, from the start, after a growing wait (`retries`; the command line tries
+twice more by default). Other failures (a 404, a corrupt gzip file) are final at once.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import os
 import shlex
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +62,24 @@ class FetchResult:
     """The conditional-request headers sent (If-None-Match, If-Modified-Since), if any."""
 
 
+#: Statuses of a server that is busy or briefly broken: worth another try.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: The longest wait a server's Retry-After gets.
+MAX_RETRY_WAIT = 60.0
+
+Report = Callable[[str], None]
+
+
+class TransientFetchError(XccError):
+    """A download that failed for a reason that may pass: no connection, a timeout, a dropped
+    connection, a busy or briefly broken server (`RETRY_STATUSES`). `retry_after` is the wait
+    in seconds the server asked for, if it did."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def fetch(
     url: str,
     output: Path,
@@ -65,13 +87,39 @@ def fetch(
     force: bool = False,
     progress: bool = False,
     timeout: httpx.Timeout = TIMEOUT,
+    retries: int = 0,
+    retry_delay: float = 1.0,
+    on_retry: Report | None = None,
 ) -> FetchResult:
     """Download `url` to `output` unless the local copy is current (or `force`).
 
     Raises UsageError for a URL that is not http(s), and XccError, with the URL and the cause in
     one line, for everything that can go wrong on the way: an HTTP error status, no connection,
     a timeout, a dropped connection, an unwritable output, an output that is not a regular file.
+    A failure that may pass (`TransientFetchError`) is tried again up to `retries` times, from
+    the start, after `retry_delay` seconds doubled at each try (or the server's Retry-After, up
+    to `MAX_RETRY_WAIT`); `on_retry` hears of each in one line.
     """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _fetch_once(url, output, force=force, progress=progress, timeout=timeout)
+        except TransientFetchError as failure:
+            if attempt > retries:
+                raise
+            wait = retry_delay * 2 ** (attempt - 1)
+            if failure.retry_after is not None:
+                wait = min(failure.retry_after, MAX_RETRY_WAIT)
+            if on_retry is not None:
+                on_retry(f"{failure}; trying again in {wait:g} s ({attempt} of {retries})")
+            time.sleep(wait)
+
+
+def _fetch_once(
+    url: str, output: Path, *, force: bool, progress: bool, timeout: httpx.Timeout
+) -> FetchResult:
+    """One try of `fetch`."""
     started = time.perf_counter()
     shown = _display(_checked(url))
     target = replaceable_file(output)
@@ -100,15 +148,21 @@ def fetch(
                     validators,
                 )
             if response.status_code != httpx.codes.OK:
-                raise XccError(
+                answer = (
                     f"cannot fetch {shown}: the server answered "
                     f"{response.status_code} {response.reason_phrase}".rstrip()
                 )
+                if response.status_code in RETRY_STATUSES:
+                    raise TransientFetchError(answer, _retry_after(response))
+                raise XccError(answer)
             received = _receive(response, partial, output, progress)
         _install(partial, target, sidecar)
         _save_validators(sidecar, shown, response, received)
     except httpx.HTTPError as error:
-        raise XccError(f"cannot fetch {shown}: {_describe(error, partial)}") from None
+        message = f"cannot fetch {shown}: {_describe(error, partial)}"
+        if isinstance(error, _TRANSIENT_ERRORS):
+            raise TransientFetchError(message) from None
+        raise XccError(message) from None
     except OSError as error:
         raise XccError(f"cannot write {output}: {error.strerror or error}") from None
     finally:
@@ -116,6 +170,15 @@ def fetch(
     return FetchResult(
         url, output, received, True, time.perf_counter() - started, response.status_code, validators
     )
+
+
+_TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The server's Retry-After in seconds, where it gave a number of them (not a date)."""
+    value = response.headers.get("retry-after", "").strip()
+    return float(value) if value.isdigit() else None
 
 
 def _receive(response: httpx.Response, partial: Path, output: Path, progress: bool) -> int:

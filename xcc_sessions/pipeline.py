@@ -31,6 +31,7 @@ def prepare(
     gap: timedelta = timedelta(minutes=30),
     data_dir: Path = Path("data"),
     force: bool = False,
+    retries: int = 0,
     progress: bool = False,
     report: Report | None = None,
     digest: FileDigest | None = None,
@@ -39,18 +40,21 @@ def prepare(
     """Bring `source` (a URL or a local event file) into `database` as sessions.
 
     A URL is downloaded to DATA_DIR/<its file name> (again only when the server has a newer
-    copy, or `force`); the sessionize output is written to `data_dir` while it is loaded
-    (`load_sessionized`). `data_dir` is held for this run from before the download to the end of
-    the load (`claim_output_dir`; `claim`, if the caller took it already, is handed over and
-    released at the end). `report` receives one line per finished step. `digest` is a local
-    file's hash if the caller started it already (the CLI does, before it imports Polars).
+    copy, or `force`; a failure that may pass is tried again `retries` times); the sessionize
+    output is written to `data_dir` while it is loaded (`load_sessionized`). `data_dir` is held
+    for this run from before the download to the end of the load (`claim_output_dir`; `claim`,
+    if the caller took it already, is handed over and released at the end). `report` receives
+    one line per finished step. `digest` is a local file's hash if the caller started it already
+    (the CLI does, before it imports Polars).
     """
     say = report or _silent
     if database.engine == "postgresql":
         # A wrong host, port or password fails now, not after the download and sessionize.
         connect_postgres(database).close()
     with claim or claim_output_dir(data_dir) as held:
-        events = _event_file(source, data_dir, force=force, progress=progress, say=say)
+        events = _event_file(
+            source, data_dir, force=force, retries=retries, progress=progress, say=say
+        )
         started_digest = digest if digest is not None and digest.path == events else None
         with sessionize_in_memory(
             events, data_dir, gap=gap, digest=started_digest, claim=held
@@ -69,7 +73,9 @@ def prepare(
     return result
 
 
-def _event_file(source: str, data_dir: Path, *, force: bool, progress: bool, say: Report) -> Path:
+def _event_file(
+    source: str, data_dir: Path, *, force: bool, retries: int, progress: bool, say: Report
+) -> Path:
     """The local event file of `source`: downloaded into `data_dir` if it is a URL."""
     if not is_url(source):
         events = local_path(source)
@@ -83,7 +89,9 @@ def _event_file(source: str, data_dir: Path, *, force: bool, progress: bool, say
     name = PurePosixPath(urlsplit(source).path).name or "events.json"
     if not progress:  # no bar to show that a long download has begun (a log, say)
         say(f"Fetching {redact_url(source)} into {data_dir / name}")
-    fetched = fetch(source, data_dir / name, force=force, progress=progress)
+    fetched = fetch(
+        source, data_dir / name, force=force, progress=progress, retries=retries, on_retry=say
+    )
     say(f"{'Downloaded' if fetched.downloaded else 'Up to date:'} {fetched.path}")
     return fetched.path
 
