@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from servers import free_port
 from typer.testing import CliRunner
 
 from xcc_sessions.cli import app
@@ -595,6 +596,109 @@ def test_a_retry_waits_as_the_server_asks_and_says_so(server: Server, tmp_path: 
         f"cannot fetch {server.url('/events.json')}: the server answered 503 Service Unavailable;"
         " trying again in 0 s (1 of 1)"
     ]
+
+
+def test_the_wait_doubles_at_each_try(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = fail_first(2, answer(503), serve(BODY))
+    heard: list[str] = []
+
+    fetch(
+        server.url("/events.json"),
+        tmp_path / "events.json",
+        retries=2,
+        retry_delay=0.001,
+        on_retry=heard.append,
+    )
+
+    assert [line.split("trying again in ")[1] for line in heard] == [
+        "0.001 s (1 of 2)",
+        "0.002 s (2 of 2)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "retry_delay"),
+    [("Thu, 01 Jan 2015 00:00:00 GMT", 30), ("\xb2", 0)],
+    ids=["a date, past: no wait, not 30 s", "no number: the usual wait"],
+)
+def test_a_retry_after_that_is_no_number_of_seconds_is_understood_or_ignored(
+    server: Server, tmp_path: Path, retry_after: str, retry_delay: float
+) -> None:
+    failure = answer(503, {"Retry-After": retry_after})
+    server.routes["/events.json"] = fail_first(1, failure, serve(BODY))
+    heard: list[str] = []
+    output = tmp_path / "events.json"
+
+    fetch(
+        server.url("/events.json"),
+        output,
+        retries=1,
+        retry_delay=retry_delay,
+        on_retry=heard.append,
+    )
+
+    assert heard[0].endswith("trying again in 0 s (1 of 1)")
+
+
+def test_a_refused_connection_is_tried_again(tmp_path: Path) -> None:
+    heard: list[str] = []
+
+    with pytest.raises(XccError, match="cannot connect"):
+        fetch(
+            f"http://127.0.0.1:{free_port()}/events.json",
+            tmp_path / "events.json",
+            retries=2,
+            retry_delay=0,
+            on_retry=heard.append,
+        )
+
+    assert len(heard) == 2
+
+
+def test_a_host_that_does_not_exist_is_not_tried_again(tmp_path: Path) -> None:
+    heard: list[str] = []
+
+    with pytest.raises(XccError, match="cannot connect"):
+        fetch(
+            "http://no-such-host.invalid/events.json",
+            tmp_path / "events.json",
+            retries=2,
+            retry_delay=0,
+            on_retry=heard.append,
+        )
+
+    assert heard == []
+
+
+def cut_gzip_without_length(request: BaseHTTPRequestHandler) -> None:
+    """Half a gzip file, its end marked only by closing the connection."""
+    compressed = gzip.compress(BODY)
+    request.send_response(200)
+    request.end_headers()
+    request.wfile.write(compressed[: len(compressed) // 2])
+    request.close_connection = True
+
+
+def test_a_gzip_file_cut_short_without_a_length_is_tried_again(
+    server: Server, tmp_path: Path
+) -> None:
+    server.routes["/events.json.gz"] = fail_first(
+        1, cut_gzip_without_length, serve(gzip.compress(BODY))
+    )
+    output = tmp_path / "events.json"
+
+    fetch(server.url("/events.json.gz"), output, retries=1, retry_delay=0)
+
+    assert output.read_bytes() == BODY
+
+
+def test_cli_quiet_says_nothing_of_a_retry(server: Server, tmp_path: Path) -> None:
+    server.routes["/events.json"] = fail_first(1, answer(503, {"Retry-After": "0"}), serve(BODY))
+    output = tmp_path / "events.json"
+
+    result = CliRunner().invoke(app, ["fetch", server.url("/events.json"), "-o", str(output), "-q"])
+
+    assert (result.exit_code, result.stderr) == (0, "")
 
 
 def test_cli_says_when_it_tries_again(server: Server, tmp_path: Path) -> None:

@@ -990,8 +990,8 @@ def test_a_load_keeps_the_tables_owner_grants_and_comments(
         f" grant select (session_id, referrer) on events to {analyst};"
         " grant select on sessions to public;"
         f" alter table events owner to {reader};"
-        " comment on table sessions is 'One row per visit';"
-        " comment on column events.referrer is 'Where the visitor came from, as sent'",
+        " comment on table sessions is 'One row per visit; \"the\" customer''s, that is';"
+        " comment on column events.\"timestamp\" is E'When it happened,\\nin UTC'",
     )
     before = query(database, ACCESS)
 

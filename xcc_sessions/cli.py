@@ -65,9 +65,10 @@ Retries = Annotated[
         "--retries",
         metavar="N",
         min=0,
+        max=10,
         help="Download again after a failure that may pass (no connection, a timeout, a dropped "
         "connection, 429 or 5xx), up to N times, after 1 s, 2 s, 4 s ... or the server's "
-        "Retry-After.",
+        "Retry-After, at most a minute; each try has the whole timeout.",
     ),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail on stderr.")]

@@ -26,9 +26,14 @@ twice more by default). Other failures (a 404, a corrupt gzip file) are final at
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import os
+import re
 import shlex
+import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -97,8 +102,9 @@ def fetch(
     one line, for everything that can go wrong on the way: an HTTP error status, no connection,
     a timeout, a dropped connection, an unwritable output, an output that is not a regular file.
     A failure that may pass (`TransientFetchError`) is tried again up to `retries` times, from
-    the start, after `retry_delay` seconds doubled at each try (or the server's Retry-After, up
-    to `MAX_RETRY_WAIT`); `on_retry` hears of each in one line.
+    the start (each try with the whole `timeout`), after `retry_delay` seconds doubled at each
+    try, or the server's Retry-After, and at most `MAX_RETRY_WAIT`; `on_retry` hears of each in
+    one line.
     """
     attempt = 0
     while True:
@@ -108,9 +114,10 @@ def fetch(
         except TransientFetchError as failure:
             if attempt > retries:
                 raise
-            wait = retry_delay * 2 ** (attempt - 1)
-            if failure.retry_after is not None:
-                wait = min(failure.retry_after, MAX_RETRY_WAIT)
+            wait = failure.retry_after
+            if wait is None:
+                wait = retry_delay * 2 ** (attempt - 1)
+            wait = min(wait, MAX_RETRY_WAIT)
             if on_retry is not None:
                 on_retry(f"{failure}; trying again in {wait:g} s ({attempt} of {retries})")
             time.sleep(wait)
@@ -160,7 +167,7 @@ def _fetch_once(
         _save_validators(sidecar, shown, response, received)
     except httpx.HTTPError as error:
         message = f"cannot fetch {shown}: {_describe(error, partial)}"
-        if isinstance(error, _TRANSIENT_ERRORS):
+        if _may_pass(error):
             raise TransientFetchError(message) from None
         raise XccError(message) from None
     except OSError as error:
@@ -172,13 +179,37 @@ def _fetch_once(
     )
 
 
-_TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+def _may_pass(error: httpx.HTTPError) -> bool:
+    """Whether another try might succeed: a timeout, a dropped or refused connection, a body cut
+    short; not a host that does not exist or a certificate that does not verify."""
+    if isinstance(error, _Truncated | httpx.TimeoutException | httpx.RemoteProtocolError):
+        return True
+    if not isinstance(error, httpx.NetworkError):
+        return False
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror | ssl.SSLCertVerificationError):
+            return False
+        cause = cause.__cause__ or cause.__context__
+    return True
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    """The server's Retry-After in seconds, where it gave a number of them (not a date)."""
+    """The wait in seconds that the server's Retry-After asks for: a number of them, or a date."""
     value = response.headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None
+    if re.fullmatch(r"[0-9]{1,9}", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+
+
+class _Truncated(httpx.DecodingError):
+    """A gzip stream cut short: a body whose connection dropped without saying so, most often."""
 
 
 def _receive(response: httpx.Response, partial: Path, output: Path, progress: bool) -> int:
@@ -286,7 +317,7 @@ def _gunzip(
     except zlib.error as error:
         raise httpx.DecodingError(f"{what} is corrupt ({error})") from None
     if unfinished:
-        raise httpx.DecodingError(f"{what} ends early: the download is truncated")
+        raise _Truncated(f"{what} ends early: the download is truncated")
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
