@@ -133,13 +133,10 @@ def _run_duckdb(database: Database, sql: str, consume: Consume[T]) -> T:
         connection.execute(sql)
         return [column[0] for column in connection.description or []]
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        while batch := _interruptible(connection, lambda: connection.fetchmany(_BATCH)):
-            yield from batch
-
     try:
         names = _interruptible(connection, execute)
-        return consume(_unique(names), rows() if names else iter([]))
+        rows = _in_batches(lambda: _interruptible(connection, lambda: connection.fetchmany(_BATCH)))
+        return consume(_unique(names), rows if names else iter([]))
     except duckdb.Error as error:
         raise XccError(f"the query failed: {_without_excerpt(duckdb_reason(error))}") from None
     finally:
@@ -212,12 +209,7 @@ def _consume_server_cursor(cursor: psycopg.ServerCursor[Any], consume: Consume[T
     """`consume` of a declared query's rows, fetched a batch at a time, so that neither side
     holds a large result whole (an error part-way is the query's: it is not run again)."""
     names = [column.name for column in cursor.description or []]
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        while batch := cursor.fetchmany(_BATCH):
-            yield from batch
-
-    return consume(_unique(names), rows())
+    return consume(_unique(names), _in_batches(lambda: cursor.fetchmany(_BATCH)))
 
 
 def _consume_prepared(connection: psycopg.Connection[Any], sql: str, consume: Consume[T]) -> T:
@@ -227,14 +219,15 @@ def _consume_prepared(connection: psycopg.Connection[Any], sql: str, consume: Co
     if cursor.pgresult is not None and cursor.pgresult.status == _EMPTY_QUERY:
         _check_one_statement(0)
     names = [column.name for column in cursor.description or []]
+    # libpq holds the whole result, compactly; psycopg makes Python objects of a batch at a time.
+    rows = _in_batches(lambda: cursor.fetchmany(_BATCH))
+    return consume(_unique(names), rows if names else iter([]))
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        # libpq holds the whole result, compactly; psycopg makes Python objects of a batch at a
-        # time.
-        while batch := cursor.fetchmany(_BATCH):
-            yield from batch
 
-    return consume(_unique(names), rows() if names else iter([]))
+def _in_batches(fetch: Callable[[], list[tuple[Any, ...]]]) -> Iterator[tuple[Any, ...]]:
+    """Every row of a result, `fetch`ed a batch at a time: one batch is Python objects at once."""
+    while batch := fetch():
+        yield from batch
 
 
 def _check_one_statement(count: int) -> None:

@@ -200,8 +200,8 @@ def sessionize_in_memory(
     result in a `with` block, which holds `output_dir` for this run (another run into it is
     refused meanwhile). `claim` is that hold if the caller took it already (`claim_output_dir`),
     say before downloading the input into `output_dir`: it is handed over, and released with
-    the run. Checks first that `output_dir` can be
-    written, so that a bad one fails before the work, not after."""
+    the run. Checks first that `output_dir` can be written, so that a bad one fails before the
+    work, not after."""
     started = time.perf_counter()
     size = _input_size(events)
     _refuse_unreadable_compression(events)
